@@ -1,0 +1,619 @@
+"""The verifiable key-value store: the public embedded API over the logs and the index.
+
+Write path (group commit). A writer hashes its entries outside any lock, then, under the
+store lock, takes the next tx id, appends its values to the value log (buffered), builds
+the header, appends its alh to the hash tree and queues the encoded record: the tx is
+*precommitted*. It then waits on the sync lock. Whoever holds it takes every queued tx,
+fsyncs the value log, writes their records to the tx log, fsyncs it, records them in the
+tx index and the key index, and only then marks them *committed*. Writers that queued
+behind share that one pair of fsyncs. Values are durable before any record naming them,
+so a record that survives a crash always has its values.
+
+Readers see committed transactions only: the key index is updated before the committed
+mark moves, and every value read is re-hashed against the hash its entry recorded.
+
+Layers: this module may import every `kv` module; nothing in `kv` imports it back except
+`transaction` (for typing) and `check`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from typing import Iterable, Iterator
+
+from . import keyspace as ks
+from .ahtree import HashTree
+from .appendable import SegmentedFile
+from .errors import (ConflictError, CorruptionError, InvalidArgumentError, KeyNotFoundError,
+                     LimitExceededError, StorageError, StoreClosedError, StoreLockedError,
+                     TxNotFoundError)
+from .hashing import MD_DELETED_BYTES, EMPTY_HASH, ZERO_HASH, is_deleted, leaf_hash, sha256, entry_digest
+from .header import HEADER_VERSION, TxHeader
+from .index import MAX_MD, KeyIndex, Version
+from .merkle import EntriesTree, root as merkle_root
+from .options import RuntimeOptions, load_or_create, split_options
+from .records import CheckReport, Entry, Reference, Tx, TxRecordEntry, ZEntry
+from .state import State, load_private_key_pem
+from .txlog import TXI_RECORD, TxEntry, decode_record, encode_record
+
+log = logging.getLogger("immusql.kv")
+
+
+class _Pending:
+    """A precommitted transaction waiting for the next group fsync."""
+
+    __slots__ = ("header", "entries", "alh", "record")
+
+    def __init__(self, header, entries, alh, record):
+        self.header, self.entries, self.alh, self.record = header, entries, alh, record
+
+
+class Store:
+    """An append-only, verifiable transactional key-value store in one directory.
+
+    Thread-safe; one process at a time per directory. Use `Store.open(path, **options)`.
+    """
+
+    # ------------------------------------------------------------------ open / close ----
+    @classmethod
+    def open(cls, path: str | os.PathLike, **options) -> "Store":
+        """Open (or create) the store at `path`.
+
+        Options fixed at creation: segment_size (512 MiB), max_tx_entries (1024),
+        max_key_len (1024), max_value_len (32 MiB), db ("defaultdb"). Runtime options:
+        synced (True: a commit returns after fsync), signing_key (PEM bytes or path),
+        checkpoint_every_txs, checkpoint_every_bytes, tree_cache, read_only.
+        """
+        return cls(os.fspath(path), options)
+
+    def __init__(self, path: str, options: dict):
+        creation, self._rt = split_options(options)
+        self.path = path
+        os.makedirs(path, exist_ok=True)
+        self._lock_fd = _lock_directory(path)
+        try:
+            self._opts = load_or_create(path, creation)
+            self._open_files()
+            from .recovery import recover
+            recover(self)
+        except BaseException:
+            self._release_files()
+            raise
+
+    def _open_files(self) -> None:
+        seg = self._opts.segment_size
+        self._txlog = SegmentedFile(os.path.join(self.path, "tx"), "tx", seg)
+        self._vlog = SegmentedFile(os.path.join(self.path, "val"), "val", seg)
+        self._txi = SegmentedFile(os.path.join(self.path, "txi"), "txi", seg)
+        self._aht_file = SegmentedFile(os.path.join(self.path, "aht"), "aht", seg)
+        self._aht = HashTree(self._aht_file)
+        self._index = KeyIndex(os.path.join(self.path, "index"), self._rt.index_map_size)
+        self._signer = _load_signer(self._rt.signing_key)
+        self._lock = threading.RLock()  # precommit state
+        self._sync_lock = threading.Lock()  # one group fsync at a time
+        self._pending: list[_Pending] = []
+        self._pending_keys: dict[bytes, int] = {}  # key -> newest precommitted tx writing it
+        self._failure: BaseException | None = None
+        self._closed = False
+        self._trees: OrderedDict[int, EntriesTree] = OrderedDict()
+        self._trees_lock = threading.Lock()
+        # set by recovery:
+        self._committed = 0
+        self._committed_alh = EMPTY_HASH
+        self._committed_ts = 0
+        self._committed_vlog_end = 0
+        self._precommitted = 0
+        self._precommitted_alh = EMPTY_HASH
+        self._checkpoint_tx = 0
+        self._checkpoint_txlog = 0
+
+    def close(self) -> None:
+        """Flush everything, write a checkpoint (so the next open is instant) and unlock."""
+        with self._sync_lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                if self._failure is None and not self._rt.read_only:
+                    for f in (self._vlog, self._txlog, self._txi, self._aht_file):
+                        f.sync()
+                    self._index.sync()
+                    if self._committed > self._checkpoint_tx:
+                        from .recovery import write_checkpoint
+                        write_checkpoint(self)
+            finally:
+                self._release_files()
+
+    def _release_files(self) -> None:
+        for name in ("_txlog", "_vlog", "_txi", "_aht_file", "_index"):
+            f = self.__dict__.get(name)
+            if f is not None:
+                try:
+                    f.close()
+                except Exception:  # closing must not hide the error that brought us here
+                    log.exception("error closing %s", name)
+        if getattr(self, "_lock_fd", None) is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def db(self) -> str:
+        return self._opts.db
+
+    @property
+    def options(self):
+        return self._opts
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError("the store is closed")
+
+    def _check_writable(self) -> None:
+        self._check_open()
+        if self._rt.read_only:
+            raise StoreClosedError("the store was opened read-only")
+        if self._failure is not None:
+            raise StoreClosedError(
+                f"the store stopped accepting writes after a storage failure: {self._failure}")
+
+    # ------------------------------------------------------------------------- writes ----
+    def set(self, entries: Iterable[tuple[bytes, bytes]], md: bytes | None = None) -> TxHeader:
+        """Commit one transaction of (key, value) pairs; returns its header once durable."""
+        entries = list(entries)
+        for key, value in entries:
+            self._check_key(key)
+            self._check_value(value)
+        if md:
+            raise InvalidArgumentError("transaction metadata is not supported by this version")
+        return self._commit([(ks.plain_key(k), ks.plain_value(v), b"") for k, v in entries])
+
+    def delete(self, keys: Iterable[bytes]) -> TxHeader:
+        """Append a tombstone for each key; every key must currently have a live value."""
+        keys = list(keys)
+        for key in keys:
+            self._check_key(key)
+
+        def keys_live() -> None:
+            for key in keys:
+                v = self._index.latest(ks.plain_key(key))
+                if v is None or is_deleted(v.md):
+                    raise KeyNotFoundError(f"key {key!r} not found")
+        return self._commit([(ks.plain_key(k), b"", MD_DELETED_BYTES) for k in keys],
+                            precondition=keys_live)
+
+    def set_reference(self, ref_key: bytes, key: bytes, at_tx: int | None = None) -> TxHeader:
+        """Make `ref_key` read as `key` (its latest version, or the one as of `at_tx`)."""
+        self._check_key(ref_key)
+        self._check_key(key)
+        if ref_key == key:
+            raise InvalidArgumentError("a reference cannot point to itself")
+        at = at_tx or 0
+        if at > self._committed:
+            raise TxNotFoundError(f"transaction {at} has not been committed")
+        target = self._read_stored(ks.plain_key(key), at or None, resolve=False)
+        if target.value[:1] == ks.REFERENCE:
+            raise InvalidArgumentError("a reference cannot point to another reference")
+        return self._commit([(ks.plain_key(ref_key), ks.reference_value(key, at), b"")])
+
+    def zadd(self, set_key: bytes, score: float, key: bytes,
+             at_tx: int | None = None) -> TxHeader:
+        """Add `key` to the sorted set `set_key` with `score` (latest, or as of `at_tx`)."""
+        self._check_key(set_key)
+        self._check_key(key)
+        if not isinstance(score, (int, float)):
+            raise InvalidArgumentError("score must be a number")
+        at = at_tx or 0
+        if at > self._committed:
+            raise TxNotFoundError(f"transaction {at} has not been committed")
+        self._read_stored(ks.plain_key(key), at or None, resolve=False)  # must exist
+        try:
+            stored = ks.zset_key(set_key, float(score), key, at)
+        except ValueError as e:
+            raise InvalidArgumentError(str(e)) from None
+        return self._commit([(stored, b"", b"")])
+
+    def _check_key(self, key) -> None:
+        if not isinstance(key, (bytes, bytearray)):
+            raise InvalidArgumentError(f"keys are bytes, not {type(key).__name__}")
+        if not 1 <= len(key) <= self._opts.max_key_len:
+            raise LimitExceededError(
+                f"key length {len(key)} outside 1..{self._opts.max_key_len} bytes")
+
+    def _check_value(self, value) -> None:
+        if not isinstance(value, (bytes, bytearray)):
+            raise InvalidArgumentError(f"values are bytes, not {type(value).__name__}")
+        if len(value) > self._opts.max_value_len:
+            raise LimitExceededError(
+                f"value of {len(value)} bytes exceeds the limit of "
+                f"{self._opts.max_value_len} bytes")
+
+    def _commit(self, raw: list[tuple[bytes, bytes, bytes]], precondition=None) -> TxHeader:
+        """Commit stored (key, value, md) triples as one transaction."""
+        if not raw:
+            raise InvalidArgumentError("a transaction needs at least one entry")
+        if len(raw) > self._opts.max_tx_entries:
+            raise LimitExceededError(f"{len(raw)} entries exceed the limit of "
+                                     f"{self._opts.max_tx_entries} per transaction")
+        keys = [k for k, _, _ in raw]
+        if len(set(keys)) != len(keys):
+            raise InvalidArgumentError("a key appears twice in one transaction")
+        for _, _, md in raw:
+            if len(md) > MAX_MD:
+                raise InvalidArgumentError("entry metadata is too long")
+        self._check_writable()
+        hashes = [sha256(v) for _, v, _ in raw]
+        eh = merkle_root([leaf_hash(entry_digest(k, h, md))
+                          for (k, _, md), h in zip(raw, hashes)])
+        with self._lock:
+            self._check_writable()
+            if precondition is not None:
+                precondition()
+            tx_id = self._precommitted + 1
+            voff = self._vlog.append(b"".join(v for _, v, _ in raw))
+            entries = []
+            for (key, value, md), h in zip(raw, hashes):
+                entries.append(TxEntry(key, md, len(value), voff, h))
+                voff += len(value)
+            ts = max(time.time_ns() // 1000, self._last_ts)
+            header = TxHeader(id=tx_id, ts=ts, version=HEADER_VERSION, md=b"",
+                              nentries=len(entries), eh=eh, bl_tx_id=tx_id - 1,
+                              bl_root=self._aht.root() if tx_id > 1 else ZERO_HASH,
+                              prev_alh=self._precommitted_alh)
+            alh = header.alh()
+            self._aht.append(alh)
+            self._pending.append(_Pending(header, entries, alh,
+                                          encode_record(header, entries, alh)))
+            for key in keys:
+                self._pending_keys[key] = tx_id
+            self._precommitted, self._precommitted_alh = tx_id, alh
+            self._last_ts = ts
+        self._wait_committed(tx_id)
+        return header
+
+    def _wait_committed(self, tx_id: int) -> None:
+        with self._sync_lock:
+            if self._committed >= tx_id:
+                return
+            if self._failure is not None:
+                raise StoreClosedError(f"commit failed: {self._failure}")
+            with self._lock:
+                batch, self._pending = self._pending, []
+            try:
+                self._write_batch(batch)
+            except BaseException as e:
+                self._failure = e
+                log.critical("storage failure, the store no longer accepts writes: %s", e)
+                raise StorageError(f"commit of tx {tx_id} failed: {e}") from e
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
+        synced = self._rt.synced
+        self._vlog.sync() if synced else self._vlog.flush()
+        offsets = [self._txlog.append(p.record) for p in batch]
+        self._txlog.sync() if synced else self._txlog.flush()
+        self._txi.append(b"".join(TXI_RECORD.pack(off, len(p.record), p.alh)
+                                  for off, p in zip(offsets, batch)))
+        self._txi.flush()
+        self._aht_file.flush()
+        self._index.apply((p.header.id, p.alh, p.entries) for p in batch)
+        last = batch[-1]
+        vend = max((e.value_offset + e.value_len for p in batch for e in p.entries), default=0)
+        with self._lock:
+            self._committed_vlog_end = max(self._committed_vlog_end, vend)
+            self._committed = last.header.id
+            self._committed_alh = last.alh
+            self._committed_ts = last.header.ts
+            for p in batch:
+                for e in p.entries:
+                    if self._pending_keys.get(e.key) == p.header.id:
+                        del self._pending_keys[e.key]
+        if (self._committed - self._checkpoint_tx >= self._rt.checkpoint_every_txs
+                or self._txlog.size() - self._checkpoint_txlog
+                >= self._rt.checkpoint_every_bytes):
+            from .recovery import write_checkpoint
+            write_checkpoint(self)
+
+    # -------------------------------------------------------------------------- reads ----
+    def _last_writer(self, stored_key: bytes) -> int:
+        """Id of the newest transaction, committed or precommitted, that wrote the key.
+
+        Caller holds the store lock (conflict checks of `Transaction.commit`).
+        """
+        pending = self._pending_keys.get(stored_key)
+        if pending is not None:
+            return pending
+        v = self._index.latest(stored_key)
+        return 0 if v is None else v.tx_id
+
+    def _snapshot(self, at_tx: int | None) -> int:
+        committed = self._committed
+        if at_tx is None:
+            return committed
+        if not isinstance(at_tx, int) or at_tx < 0:
+            raise InvalidArgumentError("at_tx must be a non-negative integer")
+        if at_tx > committed:
+            raise TxNotFoundError(f"transaction {at_tx} has not been committed "
+                                  f"(last committed: {committed})")
+        return at_tx
+
+    def _read_value(self, v: Version) -> bytes:
+        value = self._vlog.read(v.value_offset, v.value_len)
+        if sha256(value) != v.value_hash:
+            raise CorruptionError("value does not match its recorded hash",
+                                  where=self._vlog.locate(v.value_offset), tx_id=v.tx_id)
+        return value
+
+    def _read_stored(self, stored_key: bytes, at_tx: int | None, resolve: bool = True
+                     ) -> Entry:
+        """The live entry (stored value) of a stored key as of at_tx, or KeyNotFoundError."""
+        self._check_open()
+        v = self._index.latest(stored_key, self._snapshot(at_tx))
+        if v is None or is_deleted(v.md):
+            raise KeyNotFoundError(f"key {stored_key[1:]!r} not found")
+        return Entry(stored_key, self._read_value(v), v.md, v.tx_id, v.revision)
+
+    def _to_public(self, e: Entry, at_tx: int | None, depth: int = 0) -> Entry:
+        """Strip the key-space prefix and follow a reference to the entry it names."""
+        tag, value = e.value[:1], e.value[1:]
+        if tag == ks.VALUE:
+            return Entry(e.key[1:], value, e.md, e.tx_id, e.revision)
+        if tag == ks.REFERENCE and depth == 0:
+            target, ref_at = ks.parse_reference(e.value)
+            got = self._read_stored(ks.plain_key(target), ref_at or at_tx)
+            resolved = self._to_public(got, at_tx, depth + 1)
+            return Entry(resolved.key, resolved.value, resolved.md, resolved.tx_id,
+                         resolved.revision, Reference(e.key[1:], e.tx_id, e.revision, ref_at))
+        raise CorruptionError("stored value has an unknown type tag", tx_id=e.tx_id)
+
+    def get(self, key: bytes, at_tx: int | None = None) -> Entry:
+        """The latest live version of `key`, or the one as of transaction `at_tx`."""
+        self._check_key(key)
+        at = self._snapshot(at_tx)
+        return self._to_public(self._read_stored(ks.plain_key(key), at), at)
+
+    def history(self, key: bytes, offset: int = 0, limit: int | None = None,
+                desc: bool = False) -> list[Entry]:
+        """Every version of `key`, tombstones included, oldest first (or newest with desc)."""
+        self._check_key(key)
+        self._check_open()
+        if offset < 0 or (limit is not None and limit < 0):
+            raise InvalidArgumentError("offset and limit must be non-negative")
+        committed = self._committed
+        versions = [v for v in self._index.history(ks.plain_key(key)) if v.tx_id <= committed]
+        if desc:
+            versions.reverse()
+        versions = versions[offset:None if limit is None else offset + limit]
+        out = []
+        for v in versions:
+            value = self._read_value(v)
+            if is_deleted(v.md):
+                out.append(Entry(key, b"", v.md, v.tx_id, v.revision))
+            else:
+                out.append(Entry(key, value[1:], v.md, v.tx_id, v.revision))
+        return out
+
+    def scan(self, prefix: bytes = b"", start: bytes | None = None, end: bytes | None = None,
+             desc: bool = False, limit: int | None = None, at_tx: int | None = None
+             ) -> Iterator[Entry]:
+        """Live entries with key starting with `prefix` and start <= key < end, in key order.
+
+        References are returned as stored (not followed), with `referenced_by` unset.
+        """
+        self._check_open()
+        at = self._snapshot(at_tx)
+        low = ks.PLAIN + prefix
+        if start is not None and ks.PLAIN + start > low:
+            low = ks.PLAIN + start
+        high = _prefix_end(ks.PLAIN + prefix)
+        if end is not None and (high is None or ks.PLAIN + end < high):
+            high = ks.PLAIN + end
+        n = 0
+        for v in self._index.scan(low, high, desc, at):
+            if limit is not None and n >= limit:
+                return
+            if is_deleted(v.md):
+                continue
+            value = self._read_value(v)
+            if value[:1] == ks.REFERENCE:
+                yield self._to_public(Entry(v.key, value, v.md, v.tx_id, v.revision), at)
+            else:
+                yield Entry(v.key[1:], value[1:], v.md, v.tx_id, v.revision)
+            n += 1
+
+    def zscan(self, set_key: bytes, min_score: float | None = None,
+              max_score: float | None = None, desc: bool = False,
+              limit: int | None = None, at_tx: int | None = None) -> Iterator[ZEntry]:
+        """Members of a sorted set in score order, each with the entry it points to."""
+        self._check_key(set_key)
+        at = self._snapshot(at_tx)
+        prefix = ks.zset_prefix(set_key)
+        low = prefix + (ks.encode_score(min_score) if min_score is not None else b"")
+        high = (prefix + ks.encode_score(max_score) + b"\xff" if max_score is not None
+                else _prefix_end(prefix))
+        n = 0
+        for v in self._index.scan(low, high, desc, at):
+            if limit is not None and n >= limit:
+                return
+            if is_deleted(v.md):
+                continue
+            self._read_value(v)  # the (empty) value is still re-hashed
+            set_name, score, key, member_at = ks.parse_zset_key(v.key)
+            try:
+                entry = self._to_public(
+                    self._read_stored(ks.plain_key(key), member_at or at), at)
+            except KeyNotFoundError:
+                continue  # the member was deleted since
+            yield ZEntry(set_name, key, score, member_at, entry)
+            n += 1
+
+    # ------------------------------------------------------------------- transactions ----
+    def tx_by_id(self, tx_id: int) -> Tx:
+        """A committed transaction: its header and every entry as stored, values re-hashed."""
+        header, entries = self._read_tx(tx_id)
+        return Tx(header, [TxRecordEntry(e.key, self._read_value_of(e, tx_id), e.md,
+                                         e.value_hash) for e in entries])
+
+    def tx_scan(self, start_tx: int = 1, limit: int | None = None,
+                desc: bool = False) -> Iterator[Tx]:
+        """Committed transactions from `start_tx` upwards (or downwards with desc)."""
+        self._check_open()
+        committed = self._committed
+        step = -1 if desc else 1
+        tx_id = min(start_tx, committed) if desc else max(start_tx, 1)
+        n = 0
+        while 1 <= tx_id <= committed and (limit is None or n < limit):
+            yield self.tx_by_id(tx_id)
+            tx_id += step
+            n += 1
+
+    def _read_value_of(self, e: TxEntry, tx_id: int) -> bytes:
+        value = self._vlog.read(e.value_offset, e.value_len)
+        if sha256(value) != e.value_hash:
+            raise CorruptionError("value does not match its recorded hash",
+                                  where=self._vlog.locate(e.value_offset), tx_id=tx_id)
+        return value
+
+    def _txi_record(self, tx_id: int) -> tuple[int, int, bytes]:
+        raw = self._txi.read((tx_id - 1) * TXI_RECORD.size, TXI_RECORD.size)
+        return TXI_RECORD.unpack(raw)
+
+    def _read_tx(self, tx_id: int) -> tuple[TxHeader, list[TxEntry]]:
+        """Read and fully re-hash a committed transaction record."""
+        self._check_open()
+        if not isinstance(tx_id, int) or not 1 <= tx_id <= self._committed:
+            raise TxNotFoundError(f"transaction {tx_id} has not been committed "
+                                  f"(last committed: {self._committed})")
+        offset, size, alh = self._txi_record(tx_id)
+        where = self._txlog.locate(offset)
+        header, entries, stored_alh = decode_record(self._txlog.read(offset, size), where)
+        if header.id != tx_id or stored_alh != alh:
+            raise CorruptionError("transaction record does not match the tx index",
+                                  where=where, tx_id=tx_id)
+        return header, entries
+
+    def header(self, tx_id: int) -> TxHeader:
+        return self._read_tx(tx_id)[0]
+
+    # ------------------------------------------------------------------- verification ----
+    def state(self) -> State:
+        """The last committed (db, tx_id, alh), signed when a signing key is configured."""
+        self._check_open()
+        with self._lock:
+            s = State(self._opts.db, self._committed, self._committed_alh)
+        return s.sign(self._signer) if self._signer is not None else s
+
+    @property
+    def public_key(self) -> bytes | None:
+        from .state import public_key_bytes
+        return None if self._signer is None else public_key_bytes(self._signer)
+
+    def verifiable_get(self, key: bytes, since_tx: int | None = None,
+                       at_tx: int | None = None):
+        """The entry of `key` (as stored) with proofs linking it to the trusted `since_tx`."""
+        from .prover import prove_entry
+        self._check_key(key)
+        at = self._snapshot(at_tx)
+        v = self._index.latest(ks.plain_key(key), at)
+        if v is None or is_deleted(v.md):
+            raise KeyNotFoundError(f"key {key!r} not found")
+        return prove_entry(self, v, since_tx)
+
+    def verifiable_set(self, entries: Iterable[tuple[bytes, bytes]],
+                       since_tx: int | None = None):
+        """Commit like `set`, returning a TxProof of the new transaction from `since_tx`."""
+        from .prover import prove_tx
+        header = self.set(entries)
+        return prove_tx(self, header.id, since_tx)
+
+    def verifiable_tx_by_id(self, tx_id: int, since_tx: int | None = None):
+        """Transaction `tx_id` with every entry, proven from the trusted `since_tx`."""
+        from .prover import prove_tx
+        return prove_tx(self, tx_id, since_tx)
+
+    def verifiable_state(self, since_tx: int | None = None):
+        """(DualProof, State): the current state proven to extend `since_tx` (auditors)."""
+        from .prover import prove_state
+        return prove_state(self, since_tx)
+
+    def entries_tree(self, tx_id: int, entries: list[TxEntry]) -> EntriesTree:
+        with self._trees_lock:
+            tree = self._trees.get(tx_id)
+            if tree is not None:
+                self._trees.move_to_end(tx_id)
+                return tree
+        tree = EntriesTree([leaf_hash(e.digest()) for e in entries])
+        with self._trees_lock:
+            self._trees[tx_id] = tree
+            while len(self._trees) > self._rt.tree_cache:
+                self._trees.popitem(last=False)
+        return tree
+
+    def transaction(self):
+        """A read-write transaction with snapshot isolation (see `Transaction`)."""
+        from .transaction import Transaction
+        self._check_writable()
+        return Transaction(self)
+
+    def check(self, progress=None) -> CheckReport:
+        """Re-verify everything on disk; raise CorruptionError at the first problem found."""
+        from .check import check_store
+        return check_store(self, progress)
+
+    def rebuild_index(self, progress=None) -> None:
+        """Drop the derived key index and rebuild it from the transaction log."""
+        from .recovery import reindex
+        with self._sync_lock, self._lock:
+            self._check_writable()
+            self._index.clear()
+            reindex(self, progress)
+
+    @property
+    def last_committed(self) -> int:
+        return self._committed
+
+    _last_ts = 0
+
+
+def _prefix_end(prefix: bytes) -> bytes | None:
+    """The smallest key greater than every key starting with `prefix` (None: no bound)."""
+    p = bytearray(prefix)
+    while p and p[-1] == 0xFF:
+        p.pop()
+    if not p:
+        return None
+    p[-1] += 1
+    return bytes(p)
+
+
+def _lock_directory(path: str) -> int:
+    fd = os.open(os.path.join(path, "LOCK"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreLockedError(f"the store at {path} is already open in another process "
+                               "(or another Store object)") from None
+    return fd
+
+
+def _load_signer(signing_key):
+    if signing_key is None:
+        return None
+    data = signing_key
+    if isinstance(signing_key, str):
+        try:
+            with open(signing_key, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise InvalidArgumentError(f"cannot read signing key {signing_key}: {e}") from e
+    return load_private_key_pem(data)

@@ -1,0 +1,138 @@
+"""Read-write transactions with snapshot isolation, the base of SQL transactions.
+
+A transaction reads the store as of the last transaction committed when it began (plus
+its own writes) and buffers its writes. At commit, under the store's precommit lock, it
+fails with ConflictError if any key it read or wrote has been written by a transaction
+newer than its snapshot (first committer wins); otherwise its writes become one store
+transaction. Keys read through `scan` count as read, so a concurrent change to a row a
+transaction looked at is a conflict, not a lost update.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Iterator
+
+from . import keyspace as ks
+from .errors import ConflictError, InvalidArgumentError, KeyNotFoundError, LimitExceededError
+from .hashing import MD_DELETED_BYTES, is_deleted
+from .header import TxHeader
+from .records import Entry
+
+
+class Transaction:
+    def __init__(self, store):
+        self._store = store
+        self.snapshot = store.last_committed
+        self._writes: dict[bytes, tuple[bytes, bytes]] = {}  # stored key -> (value, md)
+        self._reads: set[bytes] = set()
+        self._done = False
+
+    def __enter__(self) -> "Transaction":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._done:
+            return
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    def _check_active(self) -> None:
+        if self._done:
+            raise InvalidArgumentError("the transaction has already been committed or rolled back")
+
+    # ------------------------------------------------------------------------- reads ----
+    def get(self, key: bytes) -> Entry:
+        """The key's value in this transaction's snapshot, seeing its own writes."""
+        self._check_active()
+        self._store._check_key(key)
+        stored = ks.plain_key(key)
+        own = self._writes.get(stored)
+        if own is not None:
+            value, md = own
+            if is_deleted(md):
+                raise KeyNotFoundError(f"key {key!r} not found")
+            return Entry(key, value[1:], md, 0, 0)
+        self._reads.add(stored)
+        got = self._store._read_stored(stored, self.snapshot)
+        return self._store._to_public(got, self.snapshot)
+
+    def scan(self, prefix: bytes = b"", start: bytes | None = None, end: bytes | None = None,
+             desc: bool = False, limit: int | None = None) -> Iterator[Entry]:
+        """Like Store.scan on the snapshot, merged with this transaction's own writes.
+
+        Entries written here carry tx_id 0 and revision 0 until commit.
+        """
+        self._check_active()
+        committed = self._store.scan(prefix, start, end, desc, None, self.snapshot)
+        lo = start if start is not None and start > prefix else prefix
+        own = sorted(((k[1:], v) for k, v in self._writes.items()
+                      if k[1:].startswith(prefix) and k[1:] >= lo
+                      and (end is None or k[1:] < end)), reverse=desc)
+        own_keys = {k for k, _ in own}
+        merged = heapq.merge(
+            ((_scan_key(e), 1, e) for e in committed),
+            ((k, 0, Entry(k, v[1:], md, 0, 0)) for k, (v, md) in own),
+            reverse=desc)
+        n = 0
+        for key, from_store, entry in merged:
+            if limit is not None and n >= limit:
+                return
+            if from_store:
+                self._reads.add(ks.plain_key(key))
+                if key in own_keys:
+                    continue  # shadowed by this transaction's write
+            elif is_deleted(entry.md):
+                continue
+            yield entry
+            n += 1
+
+    # ------------------------------------------------------------------------ writes ----
+    def set(self, key: bytes, value: bytes) -> None:
+        self._check_active()
+        self._store._check_key(key)
+        self._store._check_value(value)
+        self._put(ks.plain_key(key), ks.plain_value(value), b"")
+
+    def delete(self, key: bytes) -> None:
+        """Tombstone `key`; KeyNotFoundError if it has no live value in this transaction."""
+        self.get(key)
+        self._put(ks.plain_key(key), b"", MD_DELETED_BYTES)
+
+    def _put(self, stored: bytes, value: bytes, md: bytes) -> None:
+        limit = self._store.options.max_tx_entries
+        if stored not in self._writes and len(self._writes) >= limit:
+            raise LimitExceededError(f"a transaction can write at most {limit} keys")
+        self._writes[stored] = (value, md)
+
+    # ------------------------------------------------------------------------ finish ----
+    def commit(self) -> TxHeader | None:
+        """Commit the writes as one transaction (None if there were none)."""
+        self._check_active()
+        self._done = True
+        if not self._writes:
+            return None
+        store, snapshot = self._store, self.snapshot
+        touched = self._reads | self._writes.keys()
+
+        def no_conflict() -> None:
+            for key in touched:
+                if store._last_writer(key) > snapshot:
+                    raise ConflictError(
+                        f"could not serialize access: key {key[1:]!r} was changed by "
+                        f"another transaction since this one began (snapshot tx {snapshot})")
+
+        return store._commit([(k, v, md) for k, (v, md) in self._writes.items()],
+                             precondition=no_conflict)
+
+    def rollback(self) -> None:
+        self._done = True
+        self._writes.clear()
+        self._reads.clear()
+
+
+def _scan_key(entry: Entry) -> bytes:
+    """The key a scan is ordered by: a reference's own key, not the key it resolves to."""
+    return entry.referenced_by.key if entry.referenced_by is not None else entry.key

@@ -180,21 +180,21 @@ class SegmentedFile:
             self._flush_locked()
 
     def _flush_locked(self) -> None:
-        data = memoryview(self._pending)
+        if not self._pending:
+            return
+        data = memoryview(bytes(self._pending))  # a copy: the bytearray stays resizable
         off = self._written
         try:
             while data:
                 seg, pos = divmod(off, self.segment_size)
                 n = min(len(data), self.segment_size - pos)
-                fd = self._fd(seg)
-                written = os.pwrite(fd, data[:n], pos)
+                written = os.pwrite(self._fd(seg), data[:n], pos)
                 self._dirty_segments.add(seg)
                 data = data[written:]
                 off += written
         except OSError as e:
             raise StorageError(f"cannot write {self.directory}: {e}") from e
         finally:
-            data.release()
             del self._pending[:off - self._written]
             self._written = off
 

@@ -14,6 +14,7 @@ from .ahtree import HashTree
 from .appendable import MemoryAppendable
 from .errors import CorruptionError, IndexCorruptedError
 from .hashing import EMPTY_HASH, ZERO_HASH, sha256
+from .htree import serialize as serialize_tree
 from .records import CheckReport
 from .txlog import RECORD_PREFIX, TXI_RECORD, decode_record
 
@@ -31,7 +32,8 @@ def check_store(s, progress=None) -> CheckReport:
         where = txlog.locate(pos)
         body_len, _ = RECORD_PREFIX.unpack(txlog.read(pos, RECORD_PREFIX.size))
         length = RECORD_PREFIX.size + body_len
-        header, entries, alh = decode_record(txlog.read(pos, length), where)
+        header, entries, alh, tree = decode_record(txlog.read(pos, length), where,
+                                                   with_tree=True)
         if header.id != tx_id:
             raise CorruptionError(f"expected tx {tx_id}, found tx {header.id}", where=where)
         header.validate()
@@ -41,10 +43,15 @@ def check_store(s, progress=None) -> CheckReport:
         if header.bl_root != (fresh.root() if tx_id > 1 else ZERO_HASH):
             raise CorruptionError("bl_root does not match the tree of earlier transactions",
                                   where=where, tx_id=tx_id)
-        if s._txi_record(tx_id) != (pos, length, alh):
+        offset, size, tree_offset, width, txi_alh = s._txi_record(tx_id)
+        if (offset, size, width, txi_alh) != (pos, length, header.nentries, alh):
             raise CorruptionError("tx index entry disagrees with the log",
                                   where=s._txi.locate((tx_id - 1) * TXI_RECORD.size),
                                   tx_id=tx_id)
+        stored_tree = serialize_tree(tree.levels)
+        if s._htree.read(tree_offset, len(stored_tree)) != stored_tree:
+            raise CorruptionError("stored entries tree differs from the recomputed one",
+                                  where=s._htree.locate(tree_offset), tx_id=tx_id)
         before = fresh._storage.size()
         fresh.append(alh)
         new_nodes = fresh._storage.read(before, fresh._storage.size() - before)

@@ -42,7 +42,7 @@ class RuntimeOptions:
     synced: bool = True  # fsync before a commit returns; False = asynchronous commit
     checkpoint_every_txs: int = 2000
     checkpoint_every_bytes: int = 8 << 20
-    tree_cache: int = 256  # entries trees kept for proofs of recently read transactions
+    header_cache: int = 4096  # verified transaction headers kept in memory
     index_map_size: int = 1 << 40
     signing_key: bytes | str | None = None  # PEM bytes, or a path to a PEM file
     read_only: bool = False

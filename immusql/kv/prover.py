@@ -8,6 +8,7 @@ client as a proof that happens not to verify.
 from __future__ import annotations
 
 from .errors import CorruptionError, IndexCorruptedError, InvalidArgumentError, ProofError
+from .htree import path_from
 from .index import Version
 from .proofs import (DualProof, EntryInclusion, EntryProof, TxProof, verify_entry_proof,
                      verify_state_transition, verify_tx_proof)
@@ -22,7 +23,7 @@ def _trusted(s, since_tx: int | None) -> State | None:
     if since_tx > s.last_committed:
         raise InvalidArgumentError(f"since_tx {since_tx} is newer than the last committed "
                                    f"transaction {s.last_committed}")
-    return State(s.db, since_tx, s._txi_record(since_tx)[2])
+    return State(s.db, since_tx, s.alh(since_tx))
 
 
 def dual_proof(s, source: int, target: int) -> DualProof:
@@ -37,7 +38,7 @@ def dual_proof(s, source: int, target: int) -> DualProof:
 
 
 def _state(s, tx_id: int) -> State:
-    state = State(s.db, tx_id, s._txi_record(tx_id)[2])
+    state = State(s.db, tx_id, s.alh(tx_id))
     return state.sign(s._signer) if s._signer is not None else state
 
 
@@ -50,20 +51,20 @@ def _self_check(verify, proof, trusted) -> None:
 
 
 def prove_entry(s, v: Version, since_tx: int | None) -> EntryProof:
+    """Proof of one indexed version, from the stored entries tree (no re-hashing of the tx)."""
     trusted = _trusted(s, since_tx)
-    header, entries = s._read_tx(v.tx_id)
-    if v.entry_index >= len(entries) or entries[v.entry_index].key != v.key:
-        raise IndexCorruptedError("index entry points at the wrong place in its transaction",
+    header = s.header(v.tx_id)
+    raw, width = s._stored_tree(v.tx_id)
+    if v.entry_index >= width:
+        raise IndexCorruptedError("index entry points past the end of its transaction",
                                   tx_id=v.tx_id)
-    entry = entries[v.entry_index]
-    value = s._read_value_of(entry, v.tx_id)
-    tree = s.entries_tree(v.tx_id, entries)
-    inclusion = EntryInclusion(v.entry_index, len(entries), tree.inclusion(v.entry_index))
+    value = s._read_value(v)
+    inclusion = EntryInclusion(v.entry_index, width, path_from(raw, width, v.entry_index))
     dual, state_tx = None, v.tx_id
     if trusted is not None:
         a, b = sorted((trusted.tx_id, v.tx_id))
         dual, state_tx = dual_proof(s, a, b), b
-    proof = EntryProof(entry.key, value, entry.md, header, inclusion, dual, _state(s, state_tx))
+    proof = EntryProof(v.key, value, v.md, header, inclusion, dual, _state(s, state_tx))
     _self_check(verify_entry_proof, proof, trusted)
     return proof
 

@@ -28,6 +28,7 @@ import zlib
 
 from .errors import CorruptionError
 from .hashing import EMPTY_HASH, ZERO_HASH, leaf_hash
+from .htree import serialize as serialize_tree, tree_size
 from .txlog import MAX_RECORD, RECORD_PREFIX, TXI_RECORD, decode_record
 
 log = logging.getLogger("immusql.kv")
@@ -53,7 +54,7 @@ def write_checkpoint(s) -> None:
         s._vlog.sync()
         s._txlog.sync()
     tx_id = s._committed
-    offset, size, alh = s._txi_record(tx_id)
+    offset, size, _, _, alh = s._txi_record(tx_id)
     body = CHECKPOINT.pack(tx_id, offset, offset + size, s._committed_vlog_end, alh)
     path = os.path.join(s.path, CHECKPOINT_FILE)
     tmp = path + ".tmp"
@@ -103,8 +104,7 @@ def _acknowledged_end(s) -> int:
     count = s._txi.size() // TXI_RECORD.size
     size = s._txlog.size()
     for k in range(count, max(0, count - 16), -1):
-        offset, length, alh = TXI_RECORD.unpack(s._txi.read((k - 1) * TXI_RECORD.size,
-                                                             TXI_RECORD.size))
+        offset, length, _, _, alh = s._txi_record(k)
         if offset + length > size:
             continue
         try:
@@ -122,6 +122,7 @@ def _recover_from(s, cp: _Checkpoint, durable_end: int, trust_derived: bool) -> 
     else:
         s._txi.truncate(0)
         s._aht.truncate(0)
+        s._htree.truncate(0)
     _walk(s, cp, durable_end, trust_derived)
 
 
@@ -136,14 +137,19 @@ def _check_at_checkpoint(s, cp: _Checkpoint) -> None:
                               tx_id=cp.tx_id)
     if s._txi.size() < cp.tx_id * TXI_RECORD.size:
         raise _Rebuild("tx index shorter than the checkpoint")
-    if s._txi_record(cp.tx_id) != (cp.offset, cp.txlog_end - cp.offset, cp.alh):
+    offset, size, tree_offset, width, alh = s._txi_record(cp.tx_id)
+    if (offset, size, alh) != (cp.offset, cp.txlog_end - cp.offset, cp.alh):
         raise _Rebuild("tx index disagrees at the checkpoint")
+    tree_end = tree_offset + tree_size(width)
+    if s._htree.size() < tree_end or s._htree.read(tree_end - 32, 32) != header.eh:
+        raise _Rebuild("entries tree log disagrees at the checkpoint")
     s._txi.truncate(cp.tx_id * TXI_RECORD.size)
+    s._htree.truncate(tree_end)
     aht = s._aht
     if aht.size > cp.tx_id:
         aht.truncate(cp.tx_id)
     while aht.size < cp.tx_id:
-        aht.append(s._txi_record(aht.size + 1)[2])
+        aht.append(s._txi_record(aht.size + 1)[4])
     bl_root = aht.root(cp.tx_id - 1) if cp.tx_id > 1 else ZERO_HASH
     if aht.leaf(cp.tx_id - 1) != leaf_hash(cp.alh) or bl_root != header.bl_root:
         raise _Rebuild("hash tree disagrees with the checkpointed transaction")
@@ -167,7 +173,8 @@ def _walk(s, cp: _Checkpoint, durable_end: int, trust_derived: bool) -> None:
             length = RECORD_PREFIX.size + body_len
             if body_len > MAX_RECORD or pos + length > size:
                 raise CorruptionError("partial record", where=where)
-            header, entries, alh = decode_record(txlog.read(pos, length), where)
+            header, entries, alh, tree = decode_record(txlog.read(pos, length), where,
+                                                       with_tree=True)
             header.validate()
             if header.id != tx_id + 1 or header.prev_alh != prev_alh:
                 raise CorruptionError("transaction chain broken", where=where, tx_id=header.id)
@@ -187,7 +194,8 @@ def _walk(s, cp: _Checkpoint, durable_end: int, trust_derived: bool) -> None:
         for e in entries:
             vlog_end = max(vlog_end, e.value_offset + e.value_len)
         aht.append(alh)
-        txi.append(TXI_RECORD.pack(pos, length, alh))
+        tree_offset = s._htree.append(serialize_tree(tree.levels))
+        txi.append(TXI_RECORD.pack(pos, length, tree_offset, header.nentries, alh))
         tx_id, prev_alh, ts = header.id, alh, header.ts
         pos += length
         if len(txi) % 100_000 == 0:
@@ -200,6 +208,7 @@ def _walk(s, cp: _Checkpoint, durable_end: int, trust_derived: bool) -> None:
         s._vlog.truncate(vlog_end)
     s._txi.append(b"".join(txi))
     s._txi.flush()
+    s._htree.flush()
     s._aht_file.flush()
     s._committed, s._committed_alh, s._committed_ts = tx_id, prev_alh, ts
     s._committed_vlog_end = vlog_end
@@ -208,7 +217,7 @@ def _walk(s, cp: _Checkpoint, durable_end: int, trust_derived: bool) -> None:
 
 def _catch_up_index(s) -> None:
     indexed, alh = s._index.indexed()
-    if indexed > s._committed or (indexed and s._txi_record(indexed)[2] != alh):
+    if indexed > s._committed or (indexed and s._txi_record(indexed)[4] != alh):
         log.warning("the key index does not match the log (indexed tx %d, log has %d); "
                     "rebuilding it", indexed, s._committed)
         s._index.clear()
@@ -224,7 +233,7 @@ def reindex(s, progress, start: int = 1) -> None:
     started = time.monotonic()
     for tx_id in range(start, total + 1):
         header, txentries = s._read_tx(tx_id)
-        batch.append((tx_id, s._txi_record(tx_id)[2], txentries))
+        batch.append((tx_id, s._txi_record(tx_id)[4], txentries))
         entries += len(txentries)
         if entries >= REINDEX_BATCH_ENTRIES or tx_id == total:
             s._index.apply(batch)

@@ -19,6 +19,7 @@ Layers: this module may import every `kv` module; nothing in `kv` imports it bac
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import threading
@@ -32,14 +33,16 @@ from .appendable import SegmentedFile
 from .errors import (ConflictError, CorruptionError, InvalidArgumentError, KeyNotFoundError,
                      LimitExceededError, StorageError, StoreClosedError, StoreLockedError,
                      TxNotFoundError)
-from .hashing import MD_DELETED_BYTES, EMPTY_HASH, ZERO_HASH, is_deleted, leaf_hash, sha256, entry_digest
+from .hashing import MD_DELETED_BYTES, EMPTY_HASH, ZERO_HASH, is_deleted, sha256
 from .header import HEADER_VERSION, TxHeader
 from .index import MAX_MD, KeyIndex, Version
-from .merkle import EntriesTree, root as merkle_root
+from .htree import serialize as serialize_tree, tree_size
+from .merkle import EntriesTree
 from .options import RuntimeOptions, load_or_create, split_options
 from .records import CheckReport, Entry, Reference, Tx, TxRecordEntry, ZEntry
 from .state import State, load_private_key_pem
-from .txlog import TXI_RECORD, TxEntry, decode_record, encode_record
+from .txlog import (HEAD_READ, TXI_RECORD, TxEntry, decode_head, decode_record, encode_record,
+                    leaves_of)
 
 log = logging.getLogger("immusql.kv")
 
@@ -47,10 +50,11 @@ log = logging.getLogger("immusql.kv")
 class _Pending:
     """A precommitted transaction waiting for the next group fsync."""
 
-    __slots__ = ("header", "entries", "alh", "record")
+    __slots__ = ("header", "entries", "alh", "record", "tree")
 
-    def __init__(self, header, entries, alh, record):
-        self.header, self.entries, self.alh, self.record = header, entries, alh, record
+    def __init__(self, header, entries, alh, record, tree):
+        self.header, self.entries, self.alh = header, entries, alh
+        self.record, self.tree = record, tree
 
 
 class Store:
@@ -67,7 +71,7 @@ class Store:
         Options fixed at creation: segment_size (512 MiB), max_tx_entries (1024),
         max_key_len (1024), max_value_len (32 MiB), db ("defaultdb"). Runtime options:
         synced (True: a commit returns after fsync), signing_key (PEM bytes or path),
-        checkpoint_every_txs, checkpoint_every_bytes, tree_cache, read_only.
+        checkpoint_every_txs, checkpoint_every_bytes, header_cache, read_only.
         """
         return cls(os.fspath(path), options)
 
@@ -91,6 +95,7 @@ class Store:
         self._vlog = SegmentedFile(os.path.join(self.path, "val"), "val", seg)
         self._txi = SegmentedFile(os.path.join(self.path, "txi"), "txi", seg)
         self._aht_file = SegmentedFile(os.path.join(self.path, "aht"), "aht", seg)
+        self._htree = SegmentedFile(os.path.join(self.path, "htree"), "htree", seg)
         self._aht = HashTree(self._aht_file)
         self._index = KeyIndex(os.path.join(self.path, "index"), self._rt.index_map_size)
         self._signer = _load_signer(self._rt.signing_key)
@@ -100,8 +105,8 @@ class Store:
         self._pending_keys: dict[bytes, int] = {}  # key -> newest precommitted tx writing it
         self._failure: BaseException | None = None
         self._closed = False
-        self._trees: OrderedDict[int, EntriesTree] = OrderedDict()
-        self._trees_lock = threading.Lock()
+        self._headers: OrderedDict[int, TxHeader] = OrderedDict()  # verified, by tx id
+        self._headers_lock = threading.Lock()
         # set by recovery:
         self._committed = 0
         self._committed_alh = EMPTY_HASH
@@ -120,7 +125,8 @@ class Store:
             self._closed = True
             try:
                 if self._failure is None and not self._rt.read_only:
-                    for f in (self._vlog, self._txlog, self._txi, self._aht_file):
+                    for f in (self._vlog, self._txlog, self._txi, self._aht_file,
+                              self._htree):
                         f.sync()
                     self._index.sync()
                     if self._committed > self._checkpoint_tx:
@@ -130,7 +136,7 @@ class Store:
                 self._release_files()
 
     def _release_files(self) -> None:
-        for name in ("_txlog", "_vlog", "_txi", "_aht_file", "_index"):
+        for name in ("_txlog", "_vlog", "_txi", "_aht_file", "_htree", "_index"):
             f = self.__dict__.get(name)
             if f is not None:
                 try:
@@ -248,13 +254,13 @@ class Store:
         keys = [k for k, _, _ in raw]
         if len(set(keys)) != len(keys):
             raise InvalidArgumentError("a key appears twice in one transaction")
-        for _, _, md in raw:
-            if len(md) > MAX_MD:
-                raise InvalidArgumentError("entry metadata is too long")
+        if any(len(md) > MAX_MD for _, _, md in raw):
+            raise InvalidArgumentError("entry metadata is too long")
         self._check_writable()
-        hashes = [sha256(v) for _, v, _ in raw]
-        eh = merkle_root([leaf_hash(entry_digest(k, h, md))
-                          for (k, _, md), h in zip(raw, hashes)])
+        sha = hashlib.sha256
+        hashes = [sha(v).digest() for _, v, _ in raw]
+        tree = EntriesTree(leaves_of([(k, md) for k, _, md in raw], hashes))
+        eh = tree.root
         with self._lock:
             self._check_writable()
             if precondition is not None:
@@ -263,8 +269,9 @@ class Store:
             voff = self._vlog.append(b"".join(v for _, v, _ in raw))
             entries = []
             for (key, value, md), h in zip(raw, hashes):
-                entries.append(TxEntry(key, md, len(value), voff, h))
-                voff += len(value)
+                n = len(value)
+                entries.append(TxEntry(key, md, n, voff, h))
+                voff += n
             ts = max(time.time_ns() // 1000, self._last_ts)
             header = TxHeader(id=tx_id, ts=ts, version=HEADER_VERSION, md=b"",
                               nentries=len(entries), eh=eh, bl_tx_id=tx_id - 1,
@@ -273,7 +280,8 @@ class Store:
             alh = header.alh()
             self._aht.append(alh)
             self._pending.append(_Pending(header, entries, alh,
-                                          encode_record(header, entries, alh)))
+                                          encode_record(header, entries, alh),
+                                          serialize_tree(tree.levels)))
             for key in keys:
                 self._pending_keys[key] = tx_id
             self._precommitted, self._precommitted_alh = tx_id, alh
@@ -301,8 +309,12 @@ class Store:
         self._vlog.sync() if synced else self._vlog.flush()
         offsets = [self._txlog.append(p.record) for p in batch]
         self._txlog.sync() if synced else self._txlog.flush()
-        self._txi.append(b"".join(TXI_RECORD.pack(off, len(p.record), p.alh)
-                                  for off, p in zip(offsets, batch)))
+        txi = []
+        for off, p in zip(offsets, batch):
+            txi.append(TXI_RECORD.pack(off, len(p.record), self._htree.append(p.tree),
+                                       p.header.nentries, p.alh))
+        self._htree.flush()
+        self._txi.append(b"".join(txi))
         self._txi.flush()
         self._aht_file.flush()
         self._index.apply((p.header.id, p.alh, p.entries) for p in batch)
@@ -483,17 +495,33 @@ class Store:
                                   where=self._vlog.locate(e.value_offset), tx_id=tx_id)
         return value
 
-    def _txi_record(self, tx_id: int) -> tuple[int, int, bytes]:
+    def _txi_record(self, tx_id: int) -> tuple[int, int, int, int, bytes]:
+        """(offset, size, tree_offset, nentries, alh) of a transaction, from the tx index."""
         raw = self._txi.read((tx_id - 1) * TXI_RECORD.size, TXI_RECORD.size)
         return TXI_RECORD.unpack(raw)
+
+    def alh(self, tx_id: int) -> bytes:
+        """The alh of committed transaction `tx_id` (H("") for 0)."""
+        if tx_id == 0:
+            return EMPTY_HASH
+        self._check_committed(tx_id)
+        return self._txi_record(tx_id)[4]
+
+    def _check_committed(self, tx_id) -> None:
+        if not isinstance(tx_id, int) or not 1 <= tx_id <= self._committed:
+            raise TxNotFoundError(f"transaction {tx_id} has not been committed "
+                                  f"(last committed: {self._committed})")
+
+    def _stored_tree(self, tx_id: int) -> tuple[bytes, int]:
+        """The stored entries tree of a transaction and its width (unverified)."""
+        _, _, tree_offset, width, _ = self._txi_record(tx_id)
+        return self._htree.read(tree_offset, tree_size(width)), width
 
     def _read_tx(self, tx_id: int) -> tuple[TxHeader, list[TxEntry]]:
         """Read and fully re-hash a committed transaction record."""
         self._check_open()
-        if not isinstance(tx_id, int) or not 1 <= tx_id <= self._committed:
-            raise TxNotFoundError(f"transaction {tx_id} has not been committed "
-                                  f"(last committed: {self._committed})")
-        offset, size, alh = self._txi_record(tx_id)
+        self._check_committed(tx_id)
+        offset, size, _, _, alh = self._txi_record(tx_id)
         where = self._txlog.locate(offset)
         header, entries, stored_alh = decode_record(self._txlog.read(offset, size), where)
         if header.id != tx_id or stored_alh != alh:
@@ -502,7 +530,27 @@ class Store:
         return header, entries
 
     def header(self, tx_id: int) -> TxHeader:
-        return self._read_tx(tx_id)[0]
+        """A committed transaction's header, re-hashed against its alh (cached)."""
+        with self._headers_lock:
+            h = self._headers.get(tx_id)
+            if h is not None:
+                self._headers.move_to_end(tx_id)
+                return h
+        self._check_open()
+        self._check_committed(tx_id)
+        offset, size, tree_offset, width, alh = self._txi_record(tx_id)
+        where = self._txlog.locate(offset)
+        raw = self._txlog.read(offset, min(size, HEAD_READ + 4096))
+        eh = self._htree.read(tree_offset + tree_size(width) - 32, 32)
+        h = decode_head(raw, eh, where)
+        if h.id != tx_id or h.nentries != width or h.alh() != alh:
+            raise CorruptionError("transaction header does not match its alh (damaged tx "
+                                  "log or entries tree)", where=where, tx_id=tx_id)
+        with self._headers_lock:
+            self._headers[tx_id] = h
+            while len(self._headers) > self._rt.header_cache:
+                self._headers.popitem(last=False)
+        return h
 
     # ------------------------------------------------------------------- verification ----
     def state(self) -> State:
@@ -544,19 +592,6 @@ class Store:
         """(DualProof, State): the current state proven to extend `since_tx` (auditors)."""
         from .prover import prove_state
         return prove_state(self, since_tx)
-
-    def entries_tree(self, tx_id: int, entries: list[TxEntry]) -> EntriesTree:
-        with self._trees_lock:
-            tree = self._trees.get(tx_id)
-            if tree is not None:
-                self._trees.move_to_end(tx_id)
-                return tree
-        tree = EntriesTree([leaf_hash(e.digest()) for e in entries])
-        with self._trees_lock:
-            self._trees[tx_id] = tree
-            while len(self._trees) > self._rt.tree_cache:
-                self._trees.popitem(last=False)
-        return tree
 
     def transaction(self):
         """A read-write transaction with snapshot isolation (see `Transaction`)."""

@@ -122,9 +122,12 @@ class SegmentedFile:
 
     def _fd(self, n: int) -> int:
         fd = self._fds.get(n)
-        if fd is None:
+        if fd is None:  # readers may race here without the lock: keep exactly one fd
             fd = os.open(self.segment_path(n), os.O_RDWR | os.O_CREAT, 0o644)
-            self._fds[n] = fd
+            kept = self._fds.setdefault(n, fd)
+            if kept != fd:
+                os.close(fd)
+                fd = kept
         return fd
 
     # -- Appendable -----------------------------------------------------------------------

@@ -27,7 +27,7 @@ import time
 import zlib
 
 from .errors import CorruptionError
-from .hashing import EMPTY_HASH, ZERO_HASH, leaf_hash
+from .hashing import EMPTY_HASH, ZERO_HASH, leaf_hash, sha256
 from .htree import serialize as serialize_tree, tree_size
 from .txlog import MAX_RECORD, RECORD_PREFIX, TXI_RECORD, decode_record
 
@@ -178,6 +178,8 @@ def _walk(s, cp: _Checkpoint, durable_end: int, trust_derived: bool) -> None:
             header.validate()
             if header.id != tx_id + 1 or header.prev_alh != prev_alh:
                 raise CorruptionError("transaction chain broken", where=where, tx_id=header.id)
+            if pos >= durable_end:  # never acknowledged: its values may not have reached disk
+                _check_values(s, entries, header.id)
         except CorruptionError as e:
             if pos >= durable_end:
                 log.warning("cutting %d bytes of unacknowledged log tail at %s (%s)",
@@ -213,6 +215,15 @@ def _walk(s, cp: _Checkpoint, durable_end: int, trust_derived: bool) -> None:
     s._committed, s._committed_alh, s._committed_ts = tx_id, prev_alh, ts
     s._committed_vlog_end = vlog_end
     s._last_ts = ts
+
+
+def _check_values(s, entries, tx_id: int) -> None:
+    vlog = s._vlog
+    for e in entries:
+        if e.value_offset + e.value_len > vlog.size() or \
+                sha256(vlog.read(e.value_offset, e.value_len)) != e.value_hash:
+            raise CorruptionError("a value of this transaction is missing or incomplete",
+                                  where=vlog.locate(e.value_offset), tx_id=tx_id)
 
 
 def _catch_up_index(s) -> None:

@@ -437,7 +437,10 @@ class Store:
                 continue
             value = self._read_value(v)
             if value[:1] == ks.REFERENCE:
-                yield self._to_public(Entry(v.key, value, v.md, v.tx_id, v.revision), at)
+                try:
+                    yield self._to_public(Entry(v.key, value, v.md, v.tx_id, v.revision), at)
+                except KeyNotFoundError:
+                    continue  # its target was deleted: the reference reads as absent
             else:
                 yield Entry(v.key[1:], value[1:], v.md, v.tx_id, v.revision)
             n += 1

@@ -13,7 +13,7 @@ import time
 from .ahtree import HashTree
 from .appendable import MemoryAppendable
 from .errors import CorruptionError, IndexCorruptedError
-from .hashing import EMPTY_HASH, ZERO_HASH, sha256
+from .hashing import EMPTY_HASH, ZERO_HASH, is_non_indexed, sha256
 from .htree import serialize as serialize_tree
 from .records import CheckReport
 from .txlog import RECORD_PREFIX, TXI_RECORD, decode_record
@@ -27,7 +27,7 @@ def check_store(s, progress=None) -> CheckReport:
     txlog, vlog, index = s._txlog, s._vlog, s._index
     fresh = HashTree(MemoryAppendable("recomputed hash tree"))
     prev_alh, pos = EMPTY_HASH, 0
-    entries_seen = value_bytes = 0
+    entries_seen = value_bytes = indexed = 0
     for tx_id in range(1, total + 1):
         where = txlog.locate(pos)
         body_len, _ = RECORD_PREFIX.unpack(txlog.read(pos, RECORD_PREFIX.size))
@@ -63,20 +63,26 @@ def check_store(s, progress=None) -> CheckReport:
             if sha256(value) != e.value_hash:
                 raise CorruptionError("value does not match its recorded hash",
                                       where=vlog.locate(e.value_offset), tx_id=tx_id)
+            value_bytes += e.value_len
+            if is_non_indexed(e.md):
+                if index.version_of(e.key, tx_id) is not None:
+                    raise IndexCorruptedError("a non-indexed entry is in the key index",
+                                              where=index.path, tx_id=tx_id)
+                continue
+            indexed += 1
             v = index.version_of(e.key, tx_id)
             if v is None or (v.entry_index, v.value_offset, v.value_len, v.value_hash,
                              v.md) != (i, e.value_offset, e.value_len, e.value_hash, e.md):
                 raise IndexCorruptedError("key index entry missing or wrong for a logged "
                                           "entry (rebuild the index)", where=index.path,
                                           tx_id=tx_id)
-            value_bytes += e.value_len
         entries_seen += len(entries)
         prev_alh = alh
         pos += length
         if progress is not None and (tx_id % PROGRESS_EVERY == 0 or tx_id == total):
             progress(tx_id, total)
     versions = sum(1 for v in index.iter_all() if v.tx_id <= total)
-    if versions != entries_seen:
+    if versions != indexed:
         raise IndexCorruptedError(f"the key index holds {versions} versions up to tx {total}, "
-                                  f"the log {entries_seen}", where=index.path)
+                                  f"the log {indexed} indexed entries", where=index.path)
     return CheckReport(total, entries_seen, value_bytes, versions, time.monotonic() - started)

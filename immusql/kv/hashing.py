@@ -48,6 +48,20 @@ def is_deleted(md: bytes) -> bool:
     return md[:1] == MD_DELETED_BYTES
 
 
+def reads_as_absent(md: bytes, now_s: int) -> bool:
+    """True if an entry with this metadata reads as missing: a tombstone, or expired."""
+    if not md:
+        return False
+    if md[:1] == MD_DELETED_BYTES:
+        return True
+    expires_at = decode_md(md).get("expires_at")
+    return expires_at is not None and expires_at <= now_s
+
+
+def is_non_indexed(md: bytes) -> bool:
+    return bool(md) and decode_md(md).get("non_indexed", False)
+
+
 def encode_md(deleted: bool = False, expires_at: int | None = None,
               non_indexed: bool = False) -> bytes:
     out = bytearray()

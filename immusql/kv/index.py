@@ -31,7 +31,7 @@ from typing import Iterator
 import lmdb
 
 from .errors import IndexCorruptedError, StorageError
-from .hashing import EMPTY_HASH
+from .hashing import EMPTY_HASH, is_non_indexed
 
 VERSION = struct.Struct(">QIIQI32sB11s")  # everything but the trailing crc
 VERSION_SIZE = VERSION.size + 4
@@ -109,6 +109,8 @@ class KeyIndex:
                 items = []
                 for tx_id, alh, entries in txs:
                     for i, e in enumerate(entries):
+                        if e.md and is_non_indexed(e.md):
+                            continue
                         key = e.key
                         enc = encode(key) if len(key) > SHORT_KEY_MAX else key
                         if enc is not key:
@@ -154,19 +156,29 @@ class KeyIndex:
                 return None
             if enc is not key and self._full_key(txn, enc) != key:
                 return None
-            raw = self._version_at(cur, enc, at_tx)
-        return None if raw is None else self._decode(key, raw)
+            return self._version_at(cur, key, enc, at_tx)
 
-    @staticmethod
-    def _version_at(cur, enc: bytes, at_tx: int | None):
+    def _version_at(self, cur, key: bytes, enc: bytes, at_tx: int | None) -> Version | None:
+        """Search the key's duplicates, checking every record the search stops on.
+
+        LMDB's search trusts the stored order; a damaged tx_id could steer it to the wrong
+        version, so both the record it lands on and the one returned are CRC-checked and
+        must bracket at_tx.
+        """
         if at_tx is None:
             cur.last_dup()
-            return cur.value()
+            return self._decode(key, cur.value())
         if cur.set_range_dup(enc, _TX.pack(at_tx + 1)):
-            return cur.value() if cur.prev_dup() else None
-        cur.last_dup()
-        raw = cur.value()
-        return raw if _TX.unpack_from(raw)[0] <= at_tx else None
+            landed = self._decode(key, cur.value())
+            if landed.tx_id <= at_tx:
+                raise IndexCorruptedError("index versions out of order",
+                                          where=f"{self.path} key {key[:64].hex()}")
+            if not cur.prev_dup():
+                return None
+        else:
+            cur.last_dup()
+        v = self._decode(key, cur.value())
+        return v if v.tx_id <= at_tx else None
 
     def version_of(self, key: bytes, tx_id: int) -> Version | None:
         """The version of `key` written by transaction `tx_id`, if any."""
@@ -203,9 +215,9 @@ class KeyIndex:
                     if k < low or (high is not None and k >= high):
                         continue
                     reader.set_key(enc)
-                    raw = self._version_at(reader, enc, at_tx)
-                    if raw is not None:
-                        yield self._decode(k, raw)
+                    v = self._version_at(reader, k, enc, at_tx)
+                    if v is not None:
+                        yield v
 
     def _runs(self, txn, cur, low: bytes, high: bytes | None, desc: bool):
         """Yield groups [(full key, lmdb key)] in true key order; a group is one short key or

@@ -6,6 +6,7 @@ with a different value is refused with a clear error rather than silently ignore
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, fields
@@ -67,9 +68,10 @@ def load_or_create(path: str, requested: dict) -> CreationOptions:
     if not os.path.exists(meta):
         opts = CreationOptions(**requested)
         opts.validate()
+        body = {"format": FORMAT_VERSION, **asdict(opts)}
         tmp = meta + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({"format": FORMAT_VERSION, **asdict(opts)}, f, indent=2)
+            json.dump({**body, "checksum": _checksum(body)}, f, indent=2)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, meta)
@@ -77,11 +79,14 @@ def load_or_create(path: str, requested: dict) -> CreationOptions:
     try:
         with open(meta) as f:
             saved = json.load(f)
+        checksum = saved.pop("checksum")
+        if checksum != _checksum(saved):
+            raise CorruptionError("store metadata checksum mismatch", where=meta)
         if saved.pop("format") != FORMAT_VERSION:
             raise CorruptionError("unsupported store format", where=meta)
         opts = CreationOptions(**saved)
         opts.validate()
-    except (ValueError, KeyError, TypeError, InvalidArgumentError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError, InvalidArgumentError) as e:
         raise CorruptionError(f"unreadable store metadata: {e}", where=meta) from e
     for name, value in requested.items():
         if getattr(opts, name) != value:
@@ -89,3 +94,9 @@ def load_or_create(path: str, requested: dict) -> CreationOptions:
                 f"{name} is fixed when a store is created: this store has "
                 f"{getattr(opts, name)!r}, not {value!r}")
     return opts
+
+
+def _checksum(body: dict) -> str:
+    """SHA-256 of the canonical JSON of the options: a changed limit or name is caught."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(canonical).hexdigest()

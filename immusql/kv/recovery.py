@@ -27,7 +27,7 @@ import time
 import zlib
 
 from .errors import CorruptionError
-from .hashing import EMPTY_HASH, ZERO_HASH, leaf_hash, sha256
+from .hashing import EMPTY_HASH, ZERO_HASH, sha256
 from .htree import serialize as serialize_tree, tree_size
 from .txlog import MAX_RECORD, RECORD_PREFIX, TXI_RECORD, decode_record
 
@@ -35,6 +35,7 @@ log = logging.getLogger("immusql.kv")
 
 CHECKPOINT = struct.Struct(">QQQQ32s")
 CHECKPOINT_FILE = "checkpoint"
+ASYNC_MARKER = "async-commit"  # present while a store runs (or crashed) with synced=False
 REINDEX_BATCH_ENTRIES = 100_000
 
 
@@ -91,29 +92,58 @@ def recover(s) -> None:
     s._precommitted, s._precommitted_alh = s._committed, s._committed_alh
     _catch_up_index(s)
     s._checkpoint_tx, s._checkpoint_txlog = cp.tx_id, cp.txlog_end
-    if s._committed > cp.tx_id and not s._rt.read_only:
+    if s._rt.read_only:
+        return
+    s._vlog.sync()  # what the walk kept is now durable, whatever mode wrote it
+    s._txlog.sync()
+    if s._committed > cp.tx_id:
         write_checkpoint(s)
+    mark_async(s, not s._rt.synced)
 
 
 def _acknowledged_end(s) -> int:
-    """End of the last log record the tx index points at and that checks out.
+    """End of the last log record the tx index marks as acknowledged.
 
-    The tx index is written right after the log's fsync, before a commit is acknowledged,
-    so it marks how far the log holds acknowledged transactions.
+    In synced mode the tx index is written right after the log's fsync and before a commit
+    returns, so a well-formed tx index record that continues the previous one marks log
+    bytes that were acknowledged durable, even if they are now damaged: damage there must
+    fail the open, not be cut off as a torn tail. (The last records of the tx index itself
+    may be torn: a record that does not continue its predecessor is not trusted.)
+    Stores last opened with asynchronous commit acknowledged nothing durable past the
+    checkpoint, so for them this is 0.
     """
+    if os.path.exists(os.path.join(s.path, ASYNC_MARKER)):
+        return 0
     count = s._txi.size() // TXI_RECORD.size
-    size = s._txlog.size()
-    for k in range(count, max(0, count - 16), -1):
-        offset, length, _, _, alh = s._txi_record(k)
-        if offset + length > size:
+    for k in range(count, 0, -1):
+        offset, length, _, _, _ = s._txi_record(k)
+        if not RECORD_PREFIX.size < length <= MAX_RECORD:
             continue
-        try:
-            header, _, stored = decode_record(s._txlog.read(offset, length))
-        except CorruptionError:
+        if k == 1:
+            if offset == 0:
+                return length
             continue
-        if header.id == k and stored == alh:
+        prev_offset, prev_length, _, _, _ = s._txi_record(k - 1)
+        if prev_offset + prev_length == offset:
             return offset + length
     return 0
+
+
+def mark_async(s, on: bool) -> None:
+    """While a store runs with synced=False, say so on disk (see `_acknowledged_end`)."""
+    path = os.path.join(s.path, ASYNC_MARKER)
+    if os.path.exists(path) == on:
+        return
+    if on:
+        with open(path, "wb") as f:
+            os.fsync(f.fileno())
+    elif os.path.exists(path):
+        os.unlink(path)
+    fd = os.open(s.path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _recover_from(s, cp: _Checkpoint, durable_end: int, trust_derived: bool) -> None:
@@ -145,14 +175,17 @@ def _check_at_checkpoint(s, cp: _Checkpoint) -> None:
         raise _Rebuild("entries tree log disagrees at the checkpoint")
     s._txi.truncate(cp.tx_id * TXI_RECORD.size)
     s._htree.truncate(tree_end)
+    # The tree of size cp-1 is checked against the header's bl_root; the nodes that leaf
+    # cp completes are then recomputed rather than trusted, so the right edge the next
+    # commit builds on is never read unchecked from disk.
     aht = s._aht
-    if aht.size > cp.tx_id:
-        aht.truncate(cp.tx_id)
-    while aht.size < cp.tx_id:
+    if aht.size > cp.tx_id - 1:
+        aht.truncate(cp.tx_id - 1)
+    while aht.size < cp.tx_id - 1:
         aht.append(s._txi_record(aht.size + 1)[4])
-    bl_root = aht.root(cp.tx_id - 1) if cp.tx_id > 1 else ZERO_HASH
-    if aht.leaf(cp.tx_id - 1) != leaf_hash(cp.alh) or bl_root != header.bl_root:
+    if (aht.root() if cp.tx_id > 1 else ZERO_HASH) != header.bl_root:
         raise _Rebuild("hash tree disagrees with the checkpointed transaction")
+    aht.append(cp.alh)
     s._committed_ts = header.ts
 
 

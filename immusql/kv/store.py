@@ -33,7 +33,8 @@ from .appendable import SegmentedFile
 from .errors import (ConflictError, CorruptionError, InvalidArgumentError, KeyNotFoundError,
                      LimitExceededError, StorageError, StoreClosedError, StoreLockedError,
                      TxNotFoundError)
-from .hashing import MD_DELETED_BYTES, EMPTY_HASH, ZERO_HASH, is_deleted, sha256
+from .hashing import (MD_DELETED_BYTES, EMPTY_HASH, ZERO_HASH, decode_md, encode_md, is_deleted,
+                      reads_as_absent, sha256)
 from .header import HEADER_VERSION, TxHeader
 from .index import MAX_MD, KeyIndex, Version
 from .htree import serialize as serialize_tree, tree_size
@@ -102,7 +103,8 @@ class Store:
         self._lock = threading.RLock()  # precommit state
         self._sync_lock = threading.Lock()  # one group fsync at a time
         self._pending: list[_Pending] = []
-        self._pending_keys: dict[bytes, int] = {}  # key -> newest precommitted tx writing it
+        # key -> (tx id, md) of the newest precommitted, not yet indexed write of it
+        self._pending_keys: dict[bytes, tuple[int, bytes]] = {}
         self._failure: BaseException | None = None
         self._closed = False
         self._headers: OrderedDict[int, TxHeader] = OrderedDict()  # verified, by tx id
@@ -129,9 +131,10 @@ class Store:
                               self._htree):
                         f.sync()
                     self._index.sync()
+                    from .recovery import mark_async, write_checkpoint
                     if self._committed > self._checkpoint_tx:
-                        from .recovery import write_checkpoint
                         write_checkpoint(self)
+                    mark_async(self, False)
             finally:
                 self._release_files()
 
@@ -174,15 +177,22 @@ class Store:
                 f"the store stopped accepting writes after a storage failure: {self._failure}")
 
     # ------------------------------------------------------------------------- writes ----
-    def set(self, entries: Iterable[tuple[bytes, bytes]], md: bytes | None = None) -> TxHeader:
-        """Commit one transaction of (key, value) pairs; returns its header once durable."""
+    def set(self, entries: Iterable[tuple[bytes, bytes]],
+            md: bytes | dict | None = None) -> TxHeader:
+        """Commit one transaction of (key, value) pairs; returns its header once durable.
+
+        `md` is entry metadata given to every entry (PROOFS.md section 1): encoded bytes,
+        or a dict with `expires_at` (Unix seconds: the entries read as absent from then
+        on) and/or `non_indexed` (True: kept in the log and proofs, not in the key index,
+        so reachable only through tx_by_id).
+        """
         entries = list(entries)
         for key, value in entries:
             self._check_key(key)
             self._check_value(value)
-        if md:
-            raise InvalidArgumentError("transaction metadata is not supported by this version")
-        return self._commit([(ks.plain_key(k), ks.plain_value(v), b"") for k, v in entries])
+        entry_md = _entry_md(md)
+        return self._commit([(ks.plain_key(k), ks.plain_value(v), entry_md)
+                             for k, v in entries])
 
     def delete(self, keys: Iterable[bytes]) -> TxHeader:
         """Append a tombstone for each key; every key must currently have a live value."""
@@ -190,10 +200,9 @@ class Store:
         for key in keys:
             self._check_key(key)
 
-        def keys_live() -> None:
+        def keys_live() -> None:  # under the store lock: sees precommitted deletes too
             for key in keys:
-                v = self._index.latest(ks.plain_key(key))
-                if v is None or is_deleted(v.md):
+                if not self._is_live_locked(ks.plain_key(key)):
                     raise KeyNotFoundError(f"key {key!r} not found")
         return self._commit([(ks.plain_key(k), b"", MD_DELETED_BYTES) for k in keys],
                             precondition=keys_live)
@@ -282,8 +291,8 @@ class Store:
             self._pending.append(_Pending(header, entries, alh,
                                           encode_record(header, entries, alh),
                                           serialize_tree(tree.levels)))
-            for key in keys:
-                self._pending_keys[key] = tx_id
+            for key, _, md in raw:
+                self._pending_keys[key] = (tx_id, md)
             self._precommitted, self._precommitted_alh = tx_id, alh
             self._last_ts = ts
         self._wait_committed(tx_id)
@@ -327,7 +336,7 @@ class Store:
             self._committed_ts = last.header.ts
             for p in batch:
                 for e in p.entries:
-                    if self._pending_keys.get(e.key) == p.header.id:
+                    if self._pending_keys.get(e.key, (0,))[0] == p.header.id:
                         del self._pending_keys[e.key]
         if (self._committed - self._checkpoint_tx >= self._rt.checkpoint_every_txs
                 or self._txlog.size() - self._checkpoint_txlog
@@ -343,11 +352,23 @@ class Store:
         """
         pending = self._pending_keys.get(stored_key)
         if pending is not None:
-            return pending
+            return pending[0]
         v = self._index.latest(stored_key)
         return 0 if v is None else v.tx_id
 
+    def _is_live_locked(self, stored_key: bytes) -> bool:
+        """Whether the key's newest write, precommitted ones included, is a live value."""
+        pending = self._pending_keys.get(stored_key)
+        md = pending[1] if pending is not None else None
+        if pending is None:
+            v = self._index.latest(stored_key)
+            if v is None:
+                return False
+            md = v.md
+        return not reads_as_absent(md, _now())
+
     def _snapshot(self, at_tx: int | None) -> int:
+        self._check_open()
         committed = self._committed
         if at_tx is None:
             return committed
@@ -370,22 +391,31 @@ class Store:
         """The live entry (stored value) of a stored key as of at_tx, or KeyNotFoundError."""
         self._check_open()
         v = self._index.latest(stored_key, self._snapshot(at_tx))
-        if v is None or is_deleted(v.md):
+        if v is None or reads_as_absent(v.md, _now()):
             raise KeyNotFoundError(f"key {stored_key[1:]!r} not found")
         return Entry(stored_key, self._read_value(v), v.md, v.tx_id, v.revision)
 
-    def _to_public(self, e: Entry, at_tx: int | None, depth: int = 0) -> Entry:
-        """Strip the key-space prefix and follow a reference to the entry it names."""
-        tag, value = e.value[:1], e.value[1:]
-        if tag == ks.VALUE:
-            return Entry(e.key[1:], value, e.md, e.tx_id, e.revision)
-        if tag == ks.REFERENCE and depth == 0:
+    MAX_REFERENCE_HOPS = 16
+
+    def _to_public(self, e: Entry, at_tx: int | None) -> Entry:
+        """Strip the key-space prefix and follow references to the entry they name.
+
+        A reference can only be made to a plain value, but its target may later be
+        overwritten by a reference itself; such chains are followed (to a bound).
+        """
+        first = None
+        for _ in range(self.MAX_REFERENCE_HOPS):
+            tag = e.value[:1]
+            if tag == ks.VALUE:
+                return Entry(e.key[1:], e.value[1:], e.md, e.tx_id, e.revision, first)
+            if tag != ks.REFERENCE:
+                raise CorruptionError("stored value has an unknown type tag", tx_id=e.tx_id)
             target, ref_at = ks.parse_reference(e.value)
-            got = self._read_stored(ks.plain_key(target), ref_at or at_tx)
-            resolved = self._to_public(got, at_tx, depth + 1)
-            return Entry(resolved.key, resolved.value, resolved.md, resolved.tx_id,
-                         resolved.revision, Reference(e.key[1:], e.tx_id, e.revision, ref_at))
-        raise CorruptionError("stored value has an unknown type tag", tx_id=e.tx_id)
+            if first is None:
+                first = Reference(e.key[1:], e.tx_id, e.revision, ref_at)
+            e = self._read_stored(ks.plain_key(target), ref_at or at_tx)
+        raise InvalidArgumentError(f"reference {first.key!r} leads through more than "
+                                   f"{self.MAX_REFERENCE_HOPS} references")
 
     def get(self, key: bytes, at_tx: int | None = None) -> Entry:
         """The latest live version of `key`, or the one as of transaction `at_tx`."""
@@ -430,10 +460,11 @@ class Store:
         if end is not None and (high is None or ks.PLAIN + end < high):
             high = ks.PLAIN + end
         n = 0
+        now = _now()
         for v in self._index.scan(low, high, desc, at):
             if limit is not None and n >= limit:
                 return
-            if is_deleted(v.md):
+            if reads_as_absent(v.md, now):
                 continue
             value = self._read_value(v)
             if value[:1] == ks.REFERENCE:
@@ -507,8 +538,7 @@ class Store:
         """The alh of committed transaction `tx_id` (H("") for 0)."""
         if tx_id == 0:
             return EMPTY_HASH
-        self._check_committed(tx_id)
-        return self._txi_record(tx_id)[4]
+        return self.header(tx_id).alh()  # re-hashed against the log, not taken from txi
 
     def _check_committed(self, tx_id) -> None:
         if not isinstance(tx_id, int) or not 1 <= tx_id <= self._committed:
@@ -534,12 +564,12 @@ class Store:
 
     def header(self, tx_id: int) -> TxHeader:
         """A committed transaction's header, re-hashed against its alh (cached)."""
+        self._check_open()
         with self._headers_lock:
             h = self._headers.get(tx_id)
             if h is not None:
                 self._headers.move_to_end(tx_id)
                 return h
-        self._check_open()
         self._check_committed(tx_id)
         offset, size, tree_offset, width, alh = self._txi_record(tx_id)
         where = self._txlog.locate(offset)
@@ -575,7 +605,7 @@ class Store:
         self._check_key(key)
         at = self._snapshot(at_tx)
         v = self._index.latest(ks.plain_key(key), at)
-        if v is None or is_deleted(v.md):
+        if v is None or reads_as_absent(v.md, _now()):
             raise KeyNotFoundError(f"key {key!r} not found")
         return prove_entry(self, v, since_tx)
 
@@ -605,6 +635,7 @@ class Store:
     def check(self, progress=None) -> CheckReport:
         """Re-verify everything on disk; raise CorruptionError at the first problem found."""
         from .check import check_store
+        self._check_open()
         return check_store(self, progress)
 
     def rebuild_index(self, progress=None) -> None:
@@ -620,6 +651,34 @@ class Store:
         return self._committed
 
     _last_ts = 0
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _entry_md(md) -> bytes:
+    """Validated entry metadata bytes for `set` (tombstones only come from `delete`)."""
+    if md is None:
+        return b""
+    if isinstance(md, dict):
+        unknown = set(md) - {"expires_at", "non_indexed"}
+        if unknown:
+            raise InvalidArgumentError(f"unknown entry metadata: {', '.join(sorted(unknown))}")
+        expires_at = md.get("expires_at")
+        if expires_at is not None and (not isinstance(expires_at, int)
+                                       or not 0 <= expires_at < 1 << 64):
+            raise InvalidArgumentError("expires_at must be Unix seconds (a u64)")
+        return encode_md(expires_at=expires_at, non_indexed=bool(md.get("non_indexed")))
+    if not isinstance(md, (bytes, bytearray)):
+        raise InvalidArgumentError("md must be bytes or a dict")
+    try:
+        attrs = decode_md(bytes(md))
+    except ValueError as e:
+        raise InvalidArgumentError(f"bad entry metadata: {e}") from None
+    if attrs.get("deleted"):
+        raise InvalidArgumentError("use delete() to write tombstones")
+    return bytes(md)
 
 
 def _prefix_end(prefix: bytes) -> bytes | None:

@@ -22,8 +22,14 @@ PROGRESS_EVERY = 1000
 
 
 def check_store(s, progress=None) -> CheckReport:
+    total = s.last_committed  # before the index snapshot, so it holds all of these
+    with s._index.reader() as reader:
+        return _check(s, progress, total, reader)
+
+
+def _check(s, progress, total: int, reader) -> CheckReport:
     started = time.monotonic()
-    total = s.last_committed
+    version_of = reader.version_of
     txlog, vlog, index = s._txlog, s._vlog, s._index
     fresh = HashTree(MemoryAppendable("recomputed hash tree"))
     prev_alh, pos = EMPTY_HASH, 0
@@ -58,19 +64,20 @@ def check_store(s, progress=None) -> CheckReport:
         if s._aht_file.read(before, len(new_nodes)) != new_nodes:
             raise CorruptionError("stored hash tree node differs from the recomputed one",
                                   where=s._aht_file.locate(before), tx_id=tx_id)
+        values = _values_of(vlog, entries)
         for i, e in enumerate(entries):
-            value = vlog.read(e.value_offset, e.value_len)
+            value = values[i]
             if sha256(value) != e.value_hash:
                 raise CorruptionError("value does not match its recorded hash",
                                       where=vlog.locate(e.value_offset), tx_id=tx_id)
             value_bytes += e.value_len
             if is_non_indexed(e.md):
-                if index.version_of(e.key, tx_id) is not None:
+                if version_of(e.key, tx_id) is not None:
                     raise IndexCorruptedError("a non-indexed entry is in the key index",
                                               where=index.path, tx_id=tx_id)
                 continue
             indexed += 1
-            v = index.version_of(e.key, tx_id)
+            v = version_of(e.key, tx_id)
             if v is None or (v.entry_index, v.value_offset, v.value_len, v.value_hash,
                              v.md) != (i, e.value_offset, e.value_len, e.value_hash, e.md):
                 raise IndexCorruptedError("key index entry missing or wrong for a logged "
@@ -81,8 +88,21 @@ def check_store(s, progress=None) -> CheckReport:
         pos += length
         if progress is not None and (tx_id % PROGRESS_EVERY == 0 or tx_id == total):
             progress(tx_id, total)
-    versions = sum(1 for v in index.iter_all() if v.tx_id <= total)
+    versions = reader.count_up_to(total)
     if versions != indexed:
         raise IndexCorruptedError(f"the key index holds {versions} versions up to tx {total}, "
                                   f"the log {indexed} indexed entries", where=index.path)
     return CheckReport(total, entries_seen, value_bytes, versions, time.monotonic() - started)
+
+
+def _values_of(vlog, entries) -> list[bytes]:
+    """Every value of a transaction, in one read when they lie back to back (they do
+    unless the log was rewritten)."""
+    start = entries[0].value_offset
+    end = start
+    for e in entries:
+        if e.value_offset != end:
+            return [vlog.read(e.value_offset, e.value_len) for e in entries]
+        end += e.value_len
+    span = vlog.read(start, end - start)
+    return [span[e.value_offset - start:e.value_offset - start + e.value_len] for e in entries]

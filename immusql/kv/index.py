@@ -25,8 +25,8 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
-from dataclasses import dataclass
-from typing import Iterator
+from contextlib import contextmanager
+from typing import Iterator, NamedTuple
 
 import lmdb
 
@@ -51,8 +51,9 @@ def encode_key(key: bytes) -> bytes:
     return key[:SHORT_KEY_MAX] + hashlib.sha256(key).digest()[:16]
 
 
-@dataclass(frozen=True, slots=True)
-class Version:
+class Version(NamedTuple):
+    """One indexed version (a tuple: made for every read, so it must be cheap)."""
+
     key: bytes
     tx_id: int
     revision: int
@@ -182,15 +183,22 @@ class KeyIndex:
 
     def version_of(self, key: bytes, tx_id: int) -> Version | None:
         """The version of `key` written by transaction `tx_id`, if any."""
-        enc = encode_key(key)
         with self._env.begin(db=self._versions) as txn:
-            cur = txn.cursor()
-            if not cur.set_range_dup(enc, _TX.pack(tx_id)):
-                return None
-            if enc is not key and self._full_key(txn, enc) != key:
-                return None
-            raw = cur.value()
-        v = self._decode(key, raw)
+            return self._version_of(txn, txn.cursor(), key, tx_id)
+
+    @contextmanager
+    def reader(self):
+        """One read transaction (one consistent snapshot) for a consistency check."""
+        with self._env.begin(db=self._versions) as txn:
+            yield _Reader(self, txn)
+
+    def _version_of(self, txn, cur, key: bytes, tx_id: int) -> Version | None:
+        enc = encode_key(key)
+        if not cur.set_range_dup(enc, _TX.pack(tx_id)):
+            return None
+        if enc is not key and self._full_key(txn, enc) != key:
+            return None
+        v = self._decode(key, cur.value())
         return v if v.tx_id == tx_id else None
 
     def history(self, key: bytes) -> list[Version]:
@@ -264,11 +272,34 @@ class KeyIndex:
             return txn.stat(self._versions)["entries"]
 
     def iter_all(self) -> Iterator[Version]:
-        """Every version of every key, in (key, tx) order (for consistency checks)."""
+        """Every version of every key, in (key, tx) order."""
         with self._env.begin(db=self._versions) as txn:
             cur = txn.cursor()
             for enc, raw in cur.iternext(keys=True, values=True):
                 yield self._decode(self._full_key(txn, enc), raw)
+
+
+class _Reader:
+    """Lookups inside one LMDB read transaction."""
+
+    def __init__(self, index: KeyIndex, txn):
+        self._index, self._txn, self._cur = index, txn, txn.cursor()
+
+    def version_of(self, key: bytes, tx_id: int) -> Version | None:
+        return self._index._version_of(self._txn, self._cur, key, tx_id)
+
+    def count_up_to(self, tx_id: int) -> int:
+        """Versions written by transactions <= tx_id, each record CRC-checked."""
+        crc32, index = zlib.crc32, self._index
+        n = 0
+        for enc, raw in self._txn.cursor().iternext(keys=True, values=True):
+            key = index._full_key(self._txn, enc) if len(enc) == LONG_KEY_SIZE else enc
+            if len(raw) != VERSION_SIZE or _CRC.unpack_from(raw, 72)[0] != crc32(key + raw[:72]):
+                raise IndexCorruptedError("index entry checksum mismatch",
+                                          where=f"{index.path} key {key[:64].hex()}")
+            if _TX.unpack_from(raw)[0] <= tx_id:
+                n += 1
+        return n
 
 
 def _all_at_or_past(enc: bytes, high: bytes) -> bool:

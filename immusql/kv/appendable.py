@@ -16,7 +16,7 @@ import os
 import threading
 from typing import Protocol
 
-from .errors import CorruptionError, StorageError
+from .errors import CorruptionError, StorageError, StoreClosedError
 
 
 class Appendable(Protocol):
@@ -90,6 +90,7 @@ class SegmentedFile:
         self._fds: dict[int, int] = {}
         self._lock = threading.Lock()  # guards the fd cache and the write buffer
         self._pending = bytearray()
+        self._closed = False
         self._written = self._scan_size()  # bytes already handed to the OS
         self._dirty_segments: set[int] = set()
         self._synced_segments: set[int] = set(self._all_segments())
@@ -123,6 +124,8 @@ class SegmentedFile:
     def _fd(self, n: int) -> int:
         fd = self._fds.get(n)
         if fd is None:  # readers may race here without the lock: keep exactly one fd
+            if self._closed:
+                raise StoreClosedError(f"{self.directory} is closed")
             fd = os.open(self.segment_path(n), os.O_RDWR | os.O_CREAT, 0o644)
             kept = self._fds.setdefault(n, fd)
             if kept != fd:
@@ -247,6 +250,7 @@ class SegmentedFile:
             try:
                 self._flush_locked()
             finally:
+                self._closed = True
                 for fd in self._fds.values():
                     os.close(fd)
                 self._fds.clear()

@@ -30,6 +30,7 @@ from typing import Iterable, Iterator
 from . import keyspace as ks
 from .ahtree import HashTree
 from .appendable import SegmentedFile
+from .guard import Gate, check_bytes, check_count, check_score, iteration, operation
 from .errors import (ConflictError, CorruptionError, InvalidArgumentError, KeyNotFoundError,
                      LimitExceededError, StorageError, StoreClosedError, StoreLockedError,
                      TxNotFoundError)
@@ -100,6 +101,7 @@ class Store:
         self._aht = HashTree(self._aht_file)
         self._index = KeyIndex(os.path.join(self.path, "index"), self._rt.index_map_size)
         self._signer = _load_signer(self._rt.signing_key)
+        self._gate = Gate()  # lets close() wait for calls in progress
         self._lock = threading.RLock()  # precommit state
         self._sync_lock = threading.Lock()  # one group fsync at a time
         self._pending: list[_Pending] = []
@@ -120,10 +122,11 @@ class Store:
         self._checkpoint_txlog = 0
 
     def close(self) -> None:
-        """Flush everything, write a checkpoint (so the next open is instant) and unlock."""
-        with self._sync_lock:
-            if self._closed:
-                return
+        """Wait for calls in progress, flush everything, write a checkpoint (so the next
+        open is instant) and unlock. Later calls raise StoreClosedError."""
+        if not self._gate.close():
+            return
+        with self._sync_lock, self._lock:  # every writer has returned: nothing is queued
             self._closed = True
             try:
                 if self._failure is None and not self._rt.read_only:
@@ -177,6 +180,7 @@ class Store:
                 f"the store stopped accepting writes after a storage failure: {self._failure}")
 
     # ------------------------------------------------------------------------- writes ----
+    @operation
     def set(self, entries: Iterable[tuple[bytes, bytes]],
             md: bytes | dict | None = None) -> TxHeader:
         """Commit one transaction of (key, value) pairs; returns its header once durable.
@@ -194,6 +198,7 @@ class Store:
         return self._commit([(ks.plain_key(k), ks.plain_value(v), entry_md)
                              for k, v in entries])
 
+    @operation
     def delete(self, keys: Iterable[bytes]) -> TxHeader:
         """Append a tombstone for each key; every key must currently have a live value."""
         keys = list(keys)
@@ -207,6 +212,7 @@ class Store:
         return self._commit([(ks.plain_key(k), b"", MD_DELETED_BYTES) for k in keys],
                             precondition=keys_live)
 
+    @operation
     def set_reference(self, ref_key: bytes, key: bytes, at_tx: int | None = None) -> TxHeader:
         """Make `ref_key` read as `key` (its latest version, or the one as of `at_tx`)."""
         self._check_key(ref_key)
@@ -221,22 +227,19 @@ class Store:
             raise InvalidArgumentError("a reference cannot point to another reference")
         return self._commit([(ks.plain_key(ref_key), ks.reference_value(key, at), b"")])
 
+    @operation
     def zadd(self, set_key: bytes, score: float, key: bytes,
              at_tx: int | None = None) -> TxHeader:
         """Add `key` to the sorted set `set_key` with `score` (latest, or as of `at_tx`)."""
         self._check_key(set_key)
         self._check_key(key)
-        if not isinstance(score, (int, float)):
-            raise InvalidArgumentError("score must be a number")
+        score = check_score(score, "score")
+        check_count(at_tx, "at_tx")
         at = at_tx or 0
         if at > self._committed:
             raise TxNotFoundError(f"transaction {at} has not been committed")
         self._read_stored(ks.plain_key(key), at or None, resolve=False)  # must exist
-        try:
-            stored = ks.zset_key(set_key, float(score), key, at)
-        except ValueError as e:
-            raise InvalidArgumentError(str(e)) from None
-        return self._commit([(stored, b"", b"")])
+        return self._commit([(ks.zset_key(set_key, score, key, at), b"", b"")])
 
     def _check_key(self, key) -> None:
         if not isinstance(key, (bytes, bytearray)):
@@ -302,6 +305,8 @@ class Store:
         with self._sync_lock:
             if self._committed >= tx_id:
                 return
+            if self._closed:
+                raise StoreClosedError(f"the store closed before tx {tx_id} was written")
             if self._failure is not None:
                 raise StoreClosedError(f"commit failed: {self._failure}")
             with self._lock:
@@ -417,19 +422,21 @@ class Store:
         raise InvalidArgumentError(f"reference {first.key!r} leads through more than "
                                    f"{self.MAX_REFERENCE_HOPS} references")
 
+    @operation
     def get(self, key: bytes, at_tx: int | None = None) -> Entry:
         """The latest live version of `key`, or the one as of transaction `at_tx`."""
         self._check_key(key)
         at = self._snapshot(at_tx)
         return self._to_public(self._read_stored(ks.plain_key(key), at), at)
 
+    @operation
     def history(self, key: bytes, offset: int = 0, limit: int | None = None,
                 desc: bool = False) -> list[Entry]:
         """Every version of `key`, tombstones included, oldest first (or newest with desc)."""
         self._check_key(key)
         self._check_open()
-        if offset < 0 or (limit is not None and limit < 0):
-            raise InvalidArgumentError("offset and limit must be non-negative")
+        check_count(offset, "offset", optional=False)
+        check_count(limit, "limit")
         committed = self._committed
         versions = [v for v in self._index.history(ks.plain_key(key)) if v.tx_id <= committed]
         if desc:
@@ -444,14 +451,20 @@ class Store:
                 out.append(Entry(key, value[1:], v.md, v.tx_id, v.revision))
         return out
 
+    @iteration
     def scan(self, prefix: bytes = b"", start: bytes | None = None, end: bytes | None = None,
              desc: bool = False, limit: int | None = None, at_tx: int | None = None
              ) -> Iterator[Entry]:
         """Live entries with key starting with `prefix` and start <= key < end, in key order.
 
-        References are returned as stored (not followed), with `referenced_by` unset.
+        References are followed: the entry is the target's, with `referenced_by` naming
+        the reference (whose key gives the position in the scan); a reference whose target
+        is gone is skipped. Runs on one consistent snapshot of the index.
         """
-        self._check_open()
+        check_bytes(prefix, "prefix")
+        check_bytes(start, "start", optional=True)
+        check_bytes(end, "end", optional=True)
+        check_count(limit, "limit")
         at = self._snapshot(at_tx)
         low = ks.PLAIN + prefix
         if start is not None and ks.PLAIN + start > low:
@@ -459,6 +472,9 @@ class Store:
         high = _prefix_end(ks.PLAIN + prefix)
         if end is not None and (high is None or ks.PLAIN + end < high):
             high = ks.PLAIN + end
+        return self._scan(low, high, bool(desc), limit, at)
+
+    def _scan(self, low: bytes, high: bytes | None, desc: bool, limit: int | None, at: int):
         n = 0
         now = _now()
         for v in self._index.scan(low, high, desc, at):
@@ -476,16 +492,23 @@ class Store:
                 yield Entry(v.key[1:], value[1:], v.md, v.tx_id, v.revision)
             n += 1
 
+    @iteration
     def zscan(self, set_key: bytes, min_score: float | None = None,
               max_score: float | None = None, desc: bool = False,
               limit: int | None = None, at_tx: int | None = None) -> Iterator[ZEntry]:
-        """Members of a sorted set in score order, each with the entry it points to."""
+        """Members of a sorted set in score order (bounds inclusive), with their entries."""
         self._check_key(set_key)
+        min_score = check_score(min_score, "min_score", optional=True)
+        max_score = check_score(max_score, "max_score", optional=True)
+        check_count(limit, "limit")
         at = self._snapshot(at_tx)
         prefix = ks.zset_prefix(set_key)
         low = prefix + (ks.encode_score(min_score) if min_score is not None else b"")
         high = (prefix + ks.encode_score(max_score) + b"\xff" if max_score is not None
                 else _prefix_end(prefix))
+        return self._zscan(low, high, bool(desc), limit, at)
+
+    def _zscan(self, low: bytes, high: bytes | None, desc: bool, limit: int | None, at: int):
         n = 0
         for v in self._index.scan(low, high, desc, at):
             if limit is not None and n >= limit:
@@ -503,19 +526,25 @@ class Store:
             n += 1
 
     # ------------------------------------------------------------------- transactions ----
+    @operation
     def tx_by_id(self, tx_id: int) -> Tx:
         """A committed transaction: its header and every entry as stored, values re-hashed."""
         header, entries = self._read_tx(tx_id)
         return Tx(header, [TxRecordEntry(e.key, self._read_value_of(e, tx_id), e.md,
                                          e.value_hash) for e in entries])
 
+    @iteration
     def tx_scan(self, start_tx: int = 1, limit: int | None = None,
                 desc: bool = False) -> Iterator[Tx]:
         """Committed transactions from `start_tx` upwards (or downwards with desc)."""
+        check_count(start_tx, "start_tx", optional=False)
+        check_count(limit, "limit")
         self._check_open()
         committed = self._committed
-        step = -1 if desc else 1
-        tx_id = min(start_tx, committed) if desc else max(start_tx, 1)
+        first = min(start_tx, committed) if desc else max(start_tx, 1)
+        return self._tx_scan(first, -1 if desc else 1, limit, committed)
+
+    def _tx_scan(self, tx_id: int, step: int, limit: int | None, committed: int):
         n = 0
         while 1 <= tx_id <= committed and (limit is None or n < limit):
             yield self.tx_by_id(tx_id)
@@ -534,6 +563,7 @@ class Store:
         raw = self._txi.read((tx_id - 1) * TXI_RECORD.size, TXI_RECORD.size)
         return TXI_RECORD.unpack(raw)
 
+    @operation
     def alh(self, tx_id: int) -> bytes:
         """The alh of committed transaction `tx_id` (H("") for 0)."""
         if tx_id == 0:
@@ -562,6 +592,7 @@ class Store:
                                   where=where, tx_id=tx_id)
         return header, entries
 
+    @operation
     def header(self, tx_id: int) -> TxHeader:
         """A committed transaction's header, re-hashed against its alh (cached)."""
         self._check_open()
@@ -586,6 +617,7 @@ class Store:
         return h
 
     # ------------------------------------------------------------------- verification ----
+    @operation
     def state(self) -> State:
         """The last committed (db, tx_id, alh), signed when a signing key is configured."""
         self._check_open()
@@ -598,6 +630,7 @@ class Store:
         from .state import public_key_bytes
         return None if self._signer is None else public_key_bytes(self._signer)
 
+    @operation
     def verifiable_get(self, key: bytes, since_tx: int | None = None,
                        at_tx: int | None = None):
         """The entry of `key` (as stored) with proofs linking it to the trusted `since_tx`."""
@@ -609,6 +642,7 @@ class Store:
             raise KeyNotFoundError(f"key {key!r} not found")
         return prove_entry(self, v, since_tx)
 
+    @operation
     def verifiable_set(self, entries: Iterable[tuple[bytes, bytes]],
                        since_tx: int | None = None):
         """Commit like `set`, returning a TxProof of the new transaction from `since_tx`."""
@@ -616,28 +650,33 @@ class Store:
         header = self.set(entries)
         return prove_tx(self, header.id, since_tx)
 
+    @operation
     def verifiable_tx_by_id(self, tx_id: int, since_tx: int | None = None):
         """Transaction `tx_id` with every entry, proven from the trusted `since_tx`."""
         from .prover import prove_tx
         return prove_tx(self, tx_id, since_tx)
 
+    @operation
     def verifiable_state(self, since_tx: int | None = None):
         """(DualProof, State): the current state proven to extend `since_tx` (auditors)."""
         from .prover import prove_state
         return prove_state(self, since_tx)
 
+    @operation
     def transaction(self):
         """A read-write transaction with snapshot isolation (see `Transaction`)."""
         from .transaction import Transaction
         self._check_writable()
         return Transaction(self)
 
+    @operation
     def check(self, progress=None) -> CheckReport:
         """Re-verify everything on disk; raise CorruptionError at the first problem found."""
         from .check import check_store
         self._check_open()
         return check_store(self, progress)
 
+    @operation
     def rebuild_index(self, progress=None) -> None:
         """Drop the derived key index and rebuild it from the transaction log."""
         from .recovery import reindex

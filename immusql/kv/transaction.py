@@ -46,6 +46,10 @@ class Transaction:
     # ------------------------------------------------------------------------- reads ----
     def get(self, key: bytes) -> Entry:
         """The key's value in this transaction's snapshot, seeing its own writes."""
+        with self._store._gate:
+            return self._get(key)
+
+    def _get(self, key: bytes) -> Entry:
         self._check_active()
         self._store._check_key(key)
         stored = ks.plain_key(key)
@@ -110,6 +114,10 @@ class Transaction:
     # ------------------------------------------------------------------------ finish ----
     def commit(self) -> TxHeader | None:
         """Commit the writes as one transaction (None if there were none)."""
+        with self._store._gate:
+            return self._commit()
+
+    def _commit(self) -> TxHeader | None:
         self._check_active()
         self._done = True
         if not self._writes:

@@ -23,6 +23,7 @@ catches it up or rebuilds it from the log, which is the source of truth.
 from __future__ import annotations
 
 import hashlib
+import operator
 import struct
 import zlib
 from contextlib import contextmanager
@@ -39,6 +40,8 @@ assert VERSION.size == 72 and VERSION_SIZE == 76
 _TX = struct.Struct(">Q")
 _CRC = struct.Struct(">I")
 INDEXED = struct.Struct(">Q32s")
+
+_BY_KEY_THEN_TX = operator.itemgetter(0, 1)
 
 SHORT_KEY_MAX = 480
 LONG_KEY_SIZE = SHORT_KEY_MAX + 16
@@ -100,31 +103,35 @@ class KeyIndex:
 
     # -- writing --------------------------------------------------------------------------
     def apply(self, txs) -> None:
-        """Index transactions in order: an iterable of (tx_id, alh, [TxEntry])."""
-        pack, crc32, encode = VERSION.pack, zlib.crc32, encode_key
+        """Index transactions in order: an iterable of (tx_id, alh, [TxEntry]).
+
+        Versions are visited in key order (one cursor seek per distinct key, pages in
+        order), which more than halves the cost for random keys.
+        """
+        pack, crc32 = VERSION.pack, zlib.crc32
+        rows = []
         last = None
+        for tx_id, alh, entries in txs:
+            rows += [(e.key, tx_id, i, e) for i, e in enumerate(entries)
+                     if not (e.md and is_non_indexed(e.md))]
+            last = (tx_id, alh)
+        rows.sort(key=_BY_KEY_THEN_TX)
         try:
             with self._env.begin(write=True) as txn:
                 cur = txn.cursor(self._versions)
-                counts: dict[bytes, int] = {}
                 items = []
-                for tx_id, alh, entries in txs:
-                    for i, e in enumerate(entries):
-                        if e.md and is_non_indexed(e.md):
-                            continue
-                        key = e.key
-                        enc = encode(key) if len(key) > SHORT_KEY_MAX else key
+                prev, n = None, 0
+                for key, tx_id, i, e in rows:
+                    if key != prev:
+                        enc = encode_key(key)
                         if enc is not key:
                             txn.put(enc, key, db=self._long)
-                        n = counts.get(enc)
-                        if n is None:
-                            n = cur.count() if cur.set_key(enc) else 0
-                        n += 1
-                        counts[enc] = n
-                        body = pack(tx_id, n, i, e.value_offset, e.value_len, e.value_hash,
-                                    len(e.md), e.md)
-                        items.append((enc, body + _CRC.pack(crc32(key + body))))
-                    last = (tx_id, alh)
+                        n = cur.count() if cur.set_key(enc) else 0
+                        prev = key
+                    n += 1
+                    body = pack(tx_id, n, i, e.value_offset, e.value_len, e.value_hash,
+                                len(e.md), e.md)
+                    items.append((enc, body + _CRC.pack(crc32(key + body))))
                 cur.putmulti(items, dupdata=True)
                 if last is not None:
                     txn.put(b"indexed", INDEXED.pack(*last), db=self._meta)

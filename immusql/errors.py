@@ -5,10 +5,21 @@ which imports nothing of ours) and re-exported here; the SQL and protocol layers
 their classes to the same tree. `lookup(sqlstate)` finds the class for a code.
 """
 
-from .kv.errors import (ConflictError, CorruptionError, ImmuSQLError, IndexCorruptedError,
-                        InvalidArgumentError, KeyNotFoundError, LimitExceededError, ProofError,
-                        StorageError, StoreClosedError, StoreLockedError, TxNotFoundError,
-                        lookup)
+from .kv.errors import (
+                        ConflictError,
+                        CorruptionError,
+                        ImmuSQLError,
+                        IndexCorruptedError,
+                        InvalidArgumentError,
+                        KeyNotFoundError,
+                        LimitExceededError,
+                        ProofError,
+                        StorageError,
+                        StoreClosedError,
+                        StoreLockedError,
+                        TxNotFoundError,
+                        lookup,
+)
 
 __all__ = ["ImmuSQLError", "StorageError", "StoreClosedError", "StoreLockedError",
            "KeyNotFoundError", "TxNotFoundError", "InvalidArgumentError",

@@ -5,13 +5,34 @@ Public surface (everything other layers and users may import from here):
 `Verifier`, `State`, and the errors. `kv` imports nothing of immusql outside itself.
 """
 
-from .errors import (ConflictError, CorruptionError, ImmuSQLError, IndexCorruptedError,
-                     InvalidArgumentError, KeyNotFoundError, LimitExceededError, ProofError,
-                     StorageError, StoreClosedError, StoreLockedError, TxNotFoundError)
+from .errors import (
+                     ConflictError,
+                     CorruptionError,
+                     ImmuSQLError,
+                     IndexCorruptedError,
+                     InvalidArgumentError,
+                     KeyNotFoundError,
+                     LimitExceededError,
+                     ProofError,
+                     StorageError,
+                     StoreClosedError,
+                     StoreLockedError,
+                     TxNotFoundError,
+)
 from .header import TxHeader
-from .proofs import (DualProof, EntryInclusion, EntryProof, TxProof, verify_consistency,
-                     verify_dual, verify_entry_inclusion, verify_entry_proof, verify_inclusion,
-                     verify_state_transition, verify_tx_proof)
+from .proofs import (
+                     DualProof,
+                     EntryInclusion,
+                     EntryProof,
+                     TxProof,
+                     verify_consistency,
+                     verify_dual,
+                     verify_entry_inclusion,
+                     verify_entry_proof,
+                     verify_inclusion,
+                     verify_state_transition,
+                     verify_tx_proof,
+)
 from .records import CheckReport, Entry, Reference, Tx, TxRecordEntry, ZEntry
 from .state import State, generate_signing_key, load_private_key_pem, public_key_bytes
 from .store import Store

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import threading
 
+from . import merkle
 from .appendable import Appendable
 from .errors import CorruptionError
 from .hashing import EMPTY_HASH, HASH_SIZE, leaf_hash, node_hash
-from . import merkle
 
 
 def nodes_for(leaves: int) -> int:

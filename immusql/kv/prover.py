@@ -7,11 +7,23 @@ client as a proof that happens not to verify.
 
 from __future__ import annotations
 
-from .errors import CorruptionError, IndexCorruptedError, InvalidArgumentError, ProofError
+from .errors import (
+    CorruptionError,
+    IndexCorruptedError,
+    InvalidArgumentError,
+    ProofError,
+)
 from .htree import path_from
 from .index import Version
-from .proofs import (DualProof, EntryInclusion, EntryProof, TxProof, verify_entry_proof,
-                     verify_state_transition, verify_tx_proof)
+from .proofs import (
+    DualProof,
+    EntryInclusion,
+    EntryProof,
+    TxProof,
+    verify_entry_proof,
+    verify_state_transition,
+    verify_tx_proof,
+)
 from .state import State, empty_state
 
 

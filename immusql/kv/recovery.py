@@ -28,7 +28,8 @@ import zlib
 
 from .errors import CorruptionError
 from .hashing import EMPTY_HASH, ZERO_HASH, sha256
-from .htree import serialize as serialize_tree, tree_size
+from .htree import serialize as serialize_tree
+from .htree import tree_size
 from .txlog import MAX_RECORD, RECORD_PREFIX, TXI_RECORD, decode_record
 
 log = logging.getLogger("immusql.kv")

@@ -12,8 +12,7 @@ so a record that survives a crash always has its values.
 Readers see committed transactions only: the key index is updated before the committed
 mark moves, and every value read is re-hashed against the hash its entry recorded.
 
-Layers: this module may import every `kv` module; nothing in `kv` imports it back except
-`transaction` (for typing) and `check`.
+Layers: this module may import every `kv` module; none of them imports it back.
 """
 
 from __future__ import annotations
@@ -30,21 +29,48 @@ from typing import Iterable, Iterator
 from . import keyspace as ks
 from .ahtree import HashTree
 from .appendable import SegmentedFile
+from .check import check_store
+from .errors import (
+    CorruptionError,
+    InvalidArgumentError,
+    KeyNotFoundError,
+    LimitExceededError,
+    StorageError,
+    StoreClosedError,
+    StoreLockedError,
+    TxNotFoundError,
+)
 from .guard import Gate, check_bytes, check_count, check_score, iteration, operation
-from .errors import (ConflictError, CorruptionError, InvalidArgumentError, KeyNotFoundError,
-                     LimitExceededError, StorageError, StoreClosedError, StoreLockedError,
-                     TxNotFoundError)
-from .hashing import (MD_DELETED_BYTES, EMPTY_HASH, ZERO_HASH, decode_md, encode_md, is_deleted,
-                      reads_as_absent, sha256)
+from .hashing import (
+    EMPTY_HASH,
+    MD_DELETED_BYTES,
+    ZERO_HASH,
+    decode_md,
+    encode_md,
+    is_deleted,
+    reads_as_absent,
+    sha256,
+)
 from .header import HEADER_VERSION, TxHeader
+from .htree import serialize as serialize_tree
+from .htree import tree_size
 from .index import MAX_MD, KeyIndex, Version
-from .htree import serialize as serialize_tree, tree_size
 from .merkle import EntriesTree
-from .options import RuntimeOptions, load_or_create, split_options
+from .options import load_or_create, split_options
+from .prover import prove_entry, prove_state, prove_tx
 from .records import CheckReport, Entry, Reference, Tx, TxRecordEntry, ZEntry
-from .state import State, load_private_key_pem
-from .txlog import (HEAD_READ, TXI_RECORD, TxEntry, decode_head, decode_record, encode_record,
-                    leaves_of)
+from .recovery import mark_async, recover, reindex, write_checkpoint
+from .state import State, load_private_key_pem, public_key_bytes
+from .transaction import Transaction
+from .txlog import (
+    HEAD_READ,
+    TXI_RECORD,
+    TxEntry,
+    decode_head,
+    decode_record,
+    encode_record,
+    leaves_of,
+)
 
 log = logging.getLogger("immusql.kv")
 
@@ -85,7 +111,6 @@ class Store:
         try:
             self._opts = load_or_create(path, creation)
             self._open_files()
-            from .recovery import recover
             recover(self)
         except BaseException:
             self._release_files()
@@ -134,7 +159,6 @@ class Store:
                               self._htree):
                         f.sync()
                     self._index.sync()
-                    from .recovery import mark_async, write_checkpoint
                     if self._committed > self._checkpoint_tx:
                         write_checkpoint(self)
                     mark_async(self, False)
@@ -219,10 +243,9 @@ class Store:
         self._check_key(key)
         if ref_key == key:
             raise InvalidArgumentError("a reference cannot point to itself")
+        check_count(at_tx, "at_tx")
         at = at_tx or 0
-        if at > self._committed:
-            raise TxNotFoundError(f"transaction {at} has not been committed")
-        target = self._read_stored(ks.plain_key(key), at or None, resolve=False)
+        target = self._read_stored(ks.plain_key(key), at or None)  # must exist, as of at
         if target.value[:1] == ks.REFERENCE:
             raise InvalidArgumentError("a reference cannot point to another reference")
         return self._commit([(ks.plain_key(ref_key), ks.reference_value(key, at), b"")])
@@ -236,9 +259,7 @@ class Store:
         score = check_score(score, "score")
         check_count(at_tx, "at_tx")
         at = at_tx or 0
-        if at > self._committed:
-            raise TxNotFoundError(f"transaction {at} has not been committed")
-        self._read_stored(ks.plain_key(key), at or None, resolve=False)  # must exist
+        self._read_stored(ks.plain_key(key), at or None)  # must exist, as of at
         return self._commit([(ks.zset_key(set_key, score, key, at), b"", b"")])
 
     def _check_key(self, key) -> None:
@@ -346,7 +367,6 @@ class Store:
         if (self._committed - self._checkpoint_tx >= self._rt.checkpoint_every_txs
                 or self._txlog.size() - self._checkpoint_txlog
                 >= self._rt.checkpoint_every_bytes):
-            from .recovery import write_checkpoint
             write_checkpoint(self)
 
     # -------------------------------------------------------------------------- reads ----
@@ -391,8 +411,7 @@ class Store:
                                   where=self._vlog.locate(v.value_offset), tx_id=v.tx_id)
         return value
 
-    def _read_stored(self, stored_key: bytes, at_tx: int | None, resolve: bool = True
-                     ) -> Entry:
+    def _read_stored(self, stored_key: bytes, at_tx: int | None) -> Entry:
         """The live entry (stored value) of a stored key as of at_tx, or KeyNotFoundError."""
         self._check_open()
         v = self._index.latest(stored_key, self._snapshot(at_tx))
@@ -627,14 +646,12 @@ class Store:
 
     @property
     def public_key(self) -> bytes | None:
-        from .state import public_key_bytes
         return None if self._signer is None else public_key_bytes(self._signer)
 
     @operation
     def verifiable_get(self, key: bytes, since_tx: int | None = None,
                        at_tx: int | None = None):
         """The entry of `key` (as stored) with proofs linking it to the trusted `since_tx`."""
-        from .prover import prove_entry
         self._check_key(key)
         at = self._snapshot(at_tx)
         v = self._index.latest(ks.plain_key(key), at)
@@ -646,40 +663,34 @@ class Store:
     def verifiable_set(self, entries: Iterable[tuple[bytes, bytes]],
                        since_tx: int | None = None):
         """Commit like `set`, returning a TxProof of the new transaction from `since_tx`."""
-        from .prover import prove_tx
         header = self.set(entries)
         return prove_tx(self, header.id, since_tx)
 
     @operation
     def verifiable_tx_by_id(self, tx_id: int, since_tx: int | None = None):
         """Transaction `tx_id` with every entry, proven from the trusted `since_tx`."""
-        from .prover import prove_tx
         return prove_tx(self, tx_id, since_tx)
 
     @operation
     def verifiable_state(self, since_tx: int | None = None):
         """(DualProof, State): the current state proven to extend `since_tx` (auditors)."""
-        from .prover import prove_state
         return prove_state(self, since_tx)
 
     @operation
     def transaction(self):
         """A read-write transaction with snapshot isolation (see `Transaction`)."""
-        from .transaction import Transaction
         self._check_writable()
         return Transaction(self)
 
     @operation
     def check(self, progress=None) -> CheckReport:
         """Re-verify everything on disk; raise CorruptionError at the first problem found."""
-        from .check import check_store
         self._check_open()
         return check_store(self, progress)
 
     @operation
     def rebuild_index(self, progress=None) -> None:
         """Drop the derived key index and rebuild it from the transaction log."""
-        from .recovery import reindex
         with self._sync_lock, self._lock:
             self._check_writable()
             self._index.clear()

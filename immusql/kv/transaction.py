@@ -14,7 +14,12 @@ import heapq
 from typing import Iterator
 
 from . import keyspace as ks
-from .errors import ConflictError, InvalidArgumentError, KeyNotFoundError, LimitExceededError
+from .errors import (
+    ConflictError,
+    InvalidArgumentError,
+    KeyNotFoundError,
+    LimitExceededError,
+)
 from .hashing import MD_DELETED_BYTES, is_deleted
 from .header import TxHeader
 from .records import Entry

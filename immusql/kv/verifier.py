@@ -16,8 +16,14 @@ import threading
 from pathlib import Path
 
 from .errors import ProofError
-from .proofs import (DualProof, EntryProof, TxProof, verify_entry_proof, verify_state_transition,
-                     verify_tx_proof)
+from .proofs import (
+    DualProof,
+    EntryProof,
+    TxProof,
+    verify_entry_proof,
+    verify_state_transition,
+    verify_tx_proof,
+)
 from .state import State, empty_state
 
 __all__ = ["Verifier"]

@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 import pytest
 
 from immusql.kv.errors import ProofError
-from immusql.kv.hashing import EMPTY_HASH, ZERO_HASH, entry_digest, leaf_hash, node_hash, sha256
+from immusql.kv.hashing import (
+    EMPTY_HASH,
+    ZERO_HASH,
+    entry_digest,
+    leaf_hash,
+    node_hash,
+    sha256,
+)
 from immusql.kv.header import TxHeader
 from immusql.kv.proofs import DualProof, EntryInclusion, EntryProof, TxProof
 from immusql.kv.state import State

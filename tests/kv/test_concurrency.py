@@ -11,7 +11,13 @@ from collections import Counter
 
 import pytest
 
-from immusql.kv import ConflictError, KeyNotFoundError, Store, StoreClosedError, Verifier
+from immusql.kv import (
+    ConflictError,
+    KeyNotFoundError,
+    Store,
+    StoreClosedError,
+    Verifier,
+)
 
 WAIT = 60  # seconds: an upper bound for Event/Barrier waits, only reached on a hang
 
@@ -337,7 +343,6 @@ def test_concurrent_delete_of_the_same_key_succeeds_once(store_path):
         s.set([(b"k", b"v")])
         in_batch, release, second_done = threading.Event(), threading.Event(), threading.Event()
         original_batch, original_wait = s._write_batch, s._wait_committed
-        second = {}
 
         def slow_batch(batch):
             if any(p.header.id == 2 for p in batch):

@@ -10,7 +10,14 @@ import hashlib
 import struct
 
 from immusql.kv import merkle
-from immusql.kv.hashing import EMPTY_HASH, ZERO_HASH, entry_digest, leaf_hash, node_hash, sha256
+from immusql.kv.hashing import (
+    EMPTY_HASH,
+    ZERO_HASH,
+    entry_digest,
+    leaf_hash,
+    node_hash,
+    sha256,
+)
 from immusql.kv.header import TxHeader
 
 

@@ -18,11 +18,23 @@ from immusql.kv.hashing import EMPTY_HASH, leaf_hash, node_hash, sha256
 from immusql.kv.merkle import verify_consistency, verify_inclusion
 
 try:
-    from .chain import (flip, path_mutations, ref_mth, ref_path_ranges, ref_subproof_ranges,
-                        rejects)
+    from .chain import (
+        flip,
+        path_mutations,
+        ref_mth,
+        ref_path_ranges,
+        ref_subproof_ranges,
+        rejects,
+    )
 except ImportError:  # tests/kv is not a package: pytest put this directory on sys.path
-    from chain import (flip, path_mutations, ref_mth, ref_path_ranges, ref_subproof_ranges,
-                       rejects)
+    from chain import (
+        flip,
+        path_mutations,
+        ref_mth,
+        ref_path_ranges,
+        ref_subproof_ranges,
+        rejects,
+    )
 
 EXHAUSTIVE = 70
 BIG = 4096

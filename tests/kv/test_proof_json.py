@@ -12,10 +12,19 @@ from hypothesis import strategies as st
 
 from immusql.kv.errors import ProofError
 from immusql.kv.hashing import EMPTY_HASH
-from immusql.kv.proofs import (EntryProof, TxProof, verify_entry_proof,
-                               verify_state_transition, verify_tx_proof)
-from immusql.kv.state import (State, generate_signing_key, load_private_key_pem,
-                              public_key_bytes)
+from immusql.kv.proofs import (
+    EntryProof,
+    TxProof,
+    verify_entry_proof,
+    verify_state_transition,
+    verify_tx_proof,
+)
+from immusql.kv.state import (
+    State,
+    generate_signing_key,
+    load_private_key_pem,
+    public_key_bytes,
+)
 
 try:
     from .chain import Chain, flip, rejects, some_bits

@@ -12,8 +12,14 @@ from dataclasses import replace
 import pytest
 
 from immusql.kv.hashing import EMPTY_HASH, entry_digest, leaf_hash, sha256
-from immusql.kv.proofs import (EntryProof, verify_dual, verify_entry_proof, verify_inclusion,
-                               verify_state_transition, verify_tx_proof)
+from immusql.kv.proofs import (
+    EntryProof,
+    verify_dual,
+    verify_entry_proof,
+    verify_inclusion,
+    verify_state_transition,
+    verify_tx_proof,
+)
 from immusql.kv.state import State
 
 try:

@@ -11,8 +11,15 @@ import random
 
 import pytest
 
-from immusql.kv import (KeyNotFoundError, ProofError, State, Store, Verifier,
-                        verify_entry_proof, verify_state_transition)
+from immusql.kv import (
+    KeyNotFoundError,
+    ProofError,
+    State,
+    Store,
+    Verifier,
+    verify_entry_proof,
+    verify_state_transition,
+)
 from immusql.kv.state import empty_state
 
 pytestmark = pytest.mark.slow

@@ -20,14 +20,33 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition,
-                                 rule)
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
-from immusql.kv import (CorruptionError, ImmuSQLError, InvalidArgumentError,
-                        KeyNotFoundError, LimitExceededError,
-                        ProofError, Reference, State, Store, StoreClosedError,
-                        StoreLockedError, TxNotFoundError, Verifier, ZEntry,
-                        generate_signing_key, public_key_bytes, verify_entry_proof)
+from immusql.kv import (
+    CorruptionError,
+    ImmuSQLError,
+    InvalidArgumentError,
+    KeyNotFoundError,
+    LimitExceededError,
+    ProofError,
+    Reference,
+    State,
+    Store,
+    StoreClosedError,
+    StoreLockedError,
+    TxNotFoundError,
+    Verifier,
+    ZEntry,
+    generate_signing_key,
+    public_key_bytes,
+    verify_entry_proof,
+)
 
 SEG = 64 * 1024
 DELETED_MD = b"\x00"

@@ -25,9 +25,19 @@ from pathlib import Path
 
 import pytest
 
-from immusql.kv import (CorruptionError, IndexCorruptedError, InvalidArgumentError,
-                        KeyNotFoundError, ProofError, State, Store, Verifier,
-                        verify_entry_proof, verify_state_transition, verify_tx_proof)
+from immusql.kv import (
+    CorruptionError,
+    IndexCorruptedError,
+    InvalidArgumentError,
+    KeyNotFoundError,
+    ProofError,
+    State,
+    Store,
+    Verifier,
+    verify_entry_proof,
+    verify_state_transition,
+    verify_tx_proof,
+)
 from immusql.kv import store as store_mod
 from immusql.kv.ahtree import node_slot, nodes_for
 from immusql.kv.errors import ImmuSQLError

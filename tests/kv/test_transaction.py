@@ -9,8 +9,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from immusql.kv import (ConflictError, ImmuSQLError, InvalidArgumentError, KeyNotFoundError,
-                        LimitExceededError, Store, Transaction)
+from immusql.kv import (
+    ConflictError,
+    ImmuSQLError,
+    InvalidArgumentError,
+    KeyNotFoundError,
+    LimitExceededError,
+    Store,
+    Transaction,
+)
 
 SEG = 64 * 1024
 

@@ -23,6 +23,12 @@ class ImmuSQLError(Exception):
             _BY_SQLSTATE.setdefault(sqlstate, cls)
 
 
+def register(cls: type[ImmuSQLError]) -> None:
+    """Make `cls` the class `lookup` returns for its SQLSTATE (used by the SQL layer,
+    whose PEP 249 classes take precedence over the store's for the same code)."""
+    _BY_SQLSTATE[cls.sqlstate] = cls
+
+
 def lookup(sqlstate: str) -> type[ImmuSQLError]:
     """The most general registered class for a SQLSTATE (ImmuSQLError if unknown)."""
     return _BY_SQLSTATE.get(sqlstate, ImmuSQLError)

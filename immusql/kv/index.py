@@ -234,6 +234,22 @@ class KeyIndex:
                     if v is not None:
                         yield v
 
+    def scan_versions(self, low: bytes, high: bytes | None, at_tx: int) -> Iterator[Version]:
+        """Every version with tx_id <= at_tx of every key with low <= key < high."""
+        with self._env.begin(db=self._versions) as txn:
+            walker, reader = txn.cursor(), txn.cursor()
+            for _, group in self._runs(txn, walker, low, high, False):
+                for k, enc in group:
+                    if k < low or (high is not None and k >= high):
+                        continue
+                    if not reader.set_key(enc):
+                        continue
+                    for raw in reader.iternext_dup():
+                        v = self._decode(k, raw)
+                        if v.tx_id > at_tx:
+                            break
+                        yield v
+
     def _runs(self, txn, cur, low: bytes, high: bytes | None, desc: bool):
         """Yield groups [(full key, lmdb key)] in true key order; a group is one short key or
         every long key sharing a 480-byte prefix (sorted by full key)."""

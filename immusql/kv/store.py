@@ -464,8 +464,8 @@ class Store:
         out = []
         for v in versions:
             value = self._read_value(v)
-            if is_deleted(v.md):
-                out.append(Entry(key, b"", v.md, v.tx_id, v.revision))
+            if is_deleted(v.md):  # a tombstone may keep the last value (SQL rows do)
+                out.append(Entry(key, value[1:], v.md, v.tx_id, v.revision))
             else:
                 out.append(Entry(key, value[1:], v.md, v.tx_id, v.revision))
         return out
@@ -510,6 +510,32 @@ class Store:
             else:
                 yield Entry(v.key[1:], value[1:], v.md, v.tx_id, v.revision)
             n += 1
+
+    @iteration
+    def history_scan(self, prefix: bytes = b"", at_tx: int | None = None) -> Iterator[Entry]:
+        """Every version (tombstones included) of every key starting with `prefix`, in key
+        order and, within a key, oldest first; versions newer than `at_tx` are left out.
+        A tombstone's value is what it kept (empty for `delete`)."""
+        check_bytes(prefix, "prefix")
+        at = self._snapshot(at_tx)
+        low = ks.PLAIN + prefix
+        return self._history_scan(low, _prefix_end(low), at)
+
+    def _history_scan(self, low: bytes, high: bytes | None, at: int):
+        for v in self._index.scan_versions(low, high, at):
+            value = self._read_value(v)
+            yield Entry(v.key[1:], value[1:], v.md, v.tx_id, v.revision)
+
+    def tx_at_time(self, ts_us: int) -> int:
+        """The last transaction committed at or before Unix time `ts_us` (0: none)."""
+        lo, hi = 0, self._committed
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.header(mid).ts <= ts_us:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
 
     @iteration
     def zscan(self, set_key: bytes, min_score: float | None = None,

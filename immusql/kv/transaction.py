@@ -69,10 +69,13 @@ class Transaction:
         return self._store._to_public(got, self.snapshot)
 
     def scan(self, prefix: bytes = b"", start: bytes | None = None, end: bytes | None = None,
-             desc: bool = False, limit: int | None = None) -> Iterator[Entry]:
+             desc: bool = False, limit: int | None = None, track: bool = True
+             ) -> Iterator[Entry]:
         """Like Store.scan on the snapshot, merged with this transaction's own writes.
 
-        Entries written here carry tx_id 0 and revision 0 until commit.
+        Entries written here carry tx_id 0 and revision 0 until commit. `track=False` reads
+        without adding the keys to the read set (a statement that only reads, in a
+        transaction that will not write, cannot conflict).
         """
         self._check_active()
         committed = self._store.scan(prefix, start, end, desc, None, self.snapshot)
@@ -90,7 +93,8 @@ class Transaction:
             if limit is not None and n >= limit:
                 return
             if from_store:
-                self._reads.add(ks.plain_key(key))
+                if track:
+                    self._reads.add(ks.plain_key(key))
                 if key in own_keys:
                     continue  # shadowed by this transaction's write
             elif is_deleted(entry.md):
@@ -105,10 +109,30 @@ class Transaction:
         self._store._check_value(value)
         self._put(ks.plain_key(key), ks.plain_value(value), b"")
 
-    def delete(self, key: bytes) -> None:
-        """Tombstone `key`; KeyNotFoundError if it has no live value in this transaction."""
+    def delete(self, key: bytes, last_value: bytes | None = None) -> None:
+        """Tombstone `key`; KeyNotFoundError if it has no live value in this transaction.
+
+        `last_value` is kept in the tombstone (the SQL layer keeps the deleted row there,
+        so history shows what was deleted); it never reads as live.
+        """
         self.get(key)
-        self._put(ks.plain_key(key), b"", MD_DELETED_BYTES)
+        value = b"" if last_value is None else ks.plain_value(last_value)
+        self._put(ks.plain_key(key), value, MD_DELETED_BYTES)
+
+    def savepoint(self) -> tuple:
+        """A token to return to with `rollback_to` (copies the write and read sets)."""
+        self._check_active()
+        return dict(self._writes), set(self._reads)
+
+    def rollback_to(self, token: tuple) -> None:
+        self._check_active()
+        writes, reads = token
+        self._writes = dict(writes)
+        self._reads = set(reads)
+
+    @property
+    def has_writes(self) -> bool:
+        return bool(self._writes)
 
     def _put(self, stored: bytes, value: bytes, md: bytes) -> None:
         limit = self._store.options.max_tx_entries

@@ -280,6 +280,26 @@ class ProgramLimitExceeded(OperationalError, sqlstate="54000"):
     pass
 
 
+class InvalidForeignKey(ProgrammingError, sqlstate="42830"):
+    pass
+
+
+class GeneratedAlways(ProgrammingError, sqlstate="428C9"):
+    pass
+
+
+class InvalidRowCountInLimitClause(DataError, sqlstate="2201W"):
+    pass
+
+
+class SequenceGeneratorLimitExceeded(DataError, sqlstate="2200H"):
+    pass
+
+
+class CantChangeRuntimeParam(OperationalError, sqlstate="55P02"):
+    pass
+
+
 class FeatureNotSupported(NotSupportedError, sqlstate="0A000"):
     pass
 

@@ -5,12 +5,13 @@ nodes are hashable and safe to share between cached plans. Identifiers are alrea
 case-folded by the parser (unquoted -> lower case, "Quoted" kept as written).
 
 Positions: statements carry `pos`, the 0-based character offset of their first token, so
-errors raised later (unknown column, type mismatch) can point into the SQL text.
+errors raised later (unknown column, type mismatch) can point into the SQL text. `pos` is
+left out of equality and hashing: `GROUP BY a` and `SELECT a` name the same expression.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 # --------------------------------------------------------------------------- names ------
@@ -47,7 +48,7 @@ class TypeName:
 class Expr:
     """Base class of expressions."""
 
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Literal(Expr):
 
     value: object
     kind: str
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Param(Expr):
     """A parameter: $n (1-based). %s / %(name)s are rewritten to $n before parsing."""
 
     index: int
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class ColumnRef(Expr):
     """A column, maybe qualified: ('t', 'a') or ('a',) or ('s', 't', 'a')."""
 
     parts: tuple[str, ...]
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,14 @@ class Star(Expr):
     """`*` or `t.*` in a select list (table is None for bare *)."""
 
     table: tuple[str, ...] | None = None
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class UnaryOp(Expr):
     op: str  # '-', '+', '~' (bitwise not), '@' (abs)
     operand: Expr
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class BinaryOp(Expr):
     op: str
     left: Expr
     right: Expr
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -115,20 +116,20 @@ class BoolOp(Expr):
 
     op: str  # 'and' | 'or'
     operands: tuple[Expr, ...]
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Not(Expr):
     operand: Expr
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class IsNull(Expr):
     operand: Expr
     negated: bool = False  # IS NOT NULL
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class IsBool(Expr):
     operand: Expr
     value: bool | None
     negated: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ class IsDistinctFrom(Expr):
     left: Expr
     right: Expr
     negated: bool = False  # IS NOT DISTINCT FROM
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ class Between(Expr):
     high: Expr
     negated: bool = False
     symmetric: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class InList(Expr):
     operand: Expr
     items: tuple[Expr, ...]
     negated: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -172,13 +173,13 @@ class InSubquery(Expr):
     operand: Expr
     query: "Query"
     negated: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Exists(Expr):
     query: "Query"
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ class SubqueryExpr(Expr):
     """A scalar subquery `(SELECT ...)` used as a value."""
 
     query: "Query"
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ class Quantified(Expr):
     quantifier: str  # 'any' | 'all'
     left: Expr
     right: Union[Expr, "Query"]
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ class Like(Expr):
     negated: bool = False
     case_insensitive: bool = False  # ILIKE
     similar: bool = False  # SIMILAR TO
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ class Case(Expr):
     operand: Expr | None
     whens: tuple[tuple[Expr, Expr], ...]
     default: Expr | None = None
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -227,14 +228,14 @@ class Cast(Expr):
 
     operand: Expr
     type: TypeName
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Collate(Expr):
     operand: Expr
     collation: Name
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,7 @@ class FuncCall(Expr):
     filter: Expr | None = None  # agg(x) FILTER (WHERE ...)
     over: WindowSpec | None = None
     within_group: tuple[OrderItem, ...] = ()  # percentile_cont(0.5) WITHIN GROUP (...)
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,7 @@ class ArrayLiteral(Expr):
     """ARRAY[a, b] (items) ."""
 
     items: tuple[Expr, ...]
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ class ArraySubquery(Expr):
     """ARRAY(SELECT ...)."""
 
     query: "Query"
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,7 @@ class Subscript(Expr):
     lower: Expr | None
     upper: Expr | None = None
     slice: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,7 @@ class FieldAccess(Expr):
 
     operand: Expr
     field: str
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -325,14 +326,14 @@ class RowExpr(Expr):
     """ROW(a, b) or (a, b)."""
 
     items: tuple[Expr, ...]
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Default(Expr):
     """DEFAULT in VALUES lists and UPDATE SET."""
 
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 # ----------------------------------------------------------------------- queries --------
@@ -364,7 +365,7 @@ class TableRef:
     column_aliases: tuple[str, ...] = ()
     as_of: AsOf | None = None
     history: bool = False  # HISTORY OF t: every version of every row
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -373,7 +374,7 @@ class SubqueryRef:
     alias: str | None = None
     column_aliases: tuple[str, ...] = ()
     lateral: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -385,7 +386,7 @@ class FunctionRef:
     column_aliases: tuple[str, ...] = ()
     lateral: bool = False
     with_ordinality: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -395,7 +396,7 @@ class ValuesRef:
     values: "Values"
     alias: str | None = None
     column_aliases: tuple[str, ...] = ()
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -406,7 +407,7 @@ class Join:
     on: Expr | None = None
     using: tuple[str, ...] = ()
     natural: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 FromItem = Union[TableRef, SubqueryRef, FunctionRef, ValuesRef, Join]
@@ -424,13 +425,13 @@ class Select:
     distinct: bool = False
     distinct_on: tuple[Expr, ...] = ()
     windows: tuple[tuple[str, WindowSpec], ...] = ()  # WINDOW w AS (...)
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Values:
     rows: tuple[tuple[Expr, ...], ...]
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -439,7 +440,7 @@ class SetOp:
     all: bool
     left: "QueryBody"
     right: "QueryBody"
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 QueryBody = Union[Select, Values, SetOp, "Query"]
@@ -464,7 +465,7 @@ class Query:
     with_: tuple[CTE, ...] = ()
     recursive: bool = False
     for_update: bool = False  # FOR UPDATE/SHARE: accepted (snapshot isolation)
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 # ----------------------------------------------------------------------- DML ------------
@@ -489,7 +490,7 @@ class Insert:
     returning: tuple[SelectItem, ...] = ()
     alias: str | None = None
     with_: tuple[CTE, ...] = ()
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -501,7 +502,7 @@ class Update:
     where: Expr | None = None
     returning: tuple[SelectItem, ...] = ()
     with_: tuple[CTE, ...] = ()
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -512,7 +513,7 @@ class Delete:
     where: Expr | None = None
     returning: tuple[SelectItem, ...] = ()
     with_: tuple[CTE, ...] = ()
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -520,7 +521,7 @@ class Truncate:
     tables: tuple[Name, ...]
     restart_identity: bool = False
     cascade: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 # ----------------------------------------------------------------------- DDL ------------
@@ -574,7 +575,7 @@ class CreateTable:
     temporary: bool = False
     as_query: Query | None = None  # CREATE TABLE t AS SELECT ...
     options: tuple[tuple[str, Expr], ...] = ()  # WITH (fillfactor=...): accepted
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -585,7 +586,7 @@ class Drop:
     names: tuple[Name, ...]
     if_exists: bool = False
     cascade: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -605,7 +606,7 @@ class CreateIndex:
     method: str | None = None  # USING btree|hash ...
     where: Expr | None = None  # partial index
     include: tuple[str, ...] = ()
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -632,7 +633,7 @@ class AlterTable:
     name: Name
     actions: tuple[AlterAction, ...]
     if_exists: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -641,7 +642,7 @@ class CreateView:
     query: Query
     column_aliases: tuple[str, ...] = ()
     or_replace: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -653,14 +654,14 @@ class CreateSequence:
     min_value: int | None = None
     max_value: int | None = None
     cycle: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class CreateSchema:
     name: str
     if_not_exists: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 # ------------------------------------------------------------------ session / misc ------
@@ -675,7 +676,7 @@ class Transaction:
     kind: str
     savepoint: str | None = None
     modes: tuple[str, ...] = ()
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -685,19 +686,19 @@ class SetVar:
     name: str
     values: tuple[Expr, ...] = ()
     local: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class ShowVar:
     name: str  # 'all' for SHOW ALL
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class ResetVar:
     name: str  # 'all' for RESET ALL
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -705,7 +706,7 @@ class Explain:
     statement: "Statement"
     analyze: bool = False
     verbose: bool = False
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -714,11 +715,12 @@ class Noop:
     ANALYZE, CHECKPOINT, DISCARD, LISTEN, COMMENT ON, GRANT/REVOKE: tag is the tag."""
 
     tag: str
-    pos: int = -1
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 Statement = Union[Query, Insert, Update, Delete, Truncate, CreateTable, Drop, CreateIndex,
                   AlterTable, CreateView, CreateSequence, CreateSchema, Transaction, SetVar,
                   ShowVar, ResetVar, Explain, Noop]
 
-__all__ = [name for name in list(globals()) if name[:1].isupper()]
+__all__ = [name for name, value in list(globals().items())
+           if name[:1].isupper() and isinstance(value, type)]

@@ -1,0 +1,235 @@
+"""The SQL catalog: tables, columns, indexes, constraints, views and sequences.
+
+The catalog lives in the verifiable store like the rows do: one KV entry per relation, so
+every schema change is a transaction in the log and can be proven. A `Catalog` is an
+immutable snapshot built from those entries; DDL makes a changed copy and writes the
+relations it touched, plus the catalog version entry that tells other sessions their
+cached snapshot is stale.
+
+Key layout (inside the store's plain key space; see docs/sql-format.md)::
+
+    b"V"                      -> msgpack {"version": int, "next_id": int}
+    b"C" + u32(relation id)   -> msgpack relation descriptor (see Relation.to_msgpack)
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field, replace
+
+import msgpack
+
+from .. import errors
+from ..parser import ast
+from .astcodec import decode_node, encode_node
+from .types import SqlType, type_by_oid
+
+CATALOG_VERSION_KEY = b"V"
+RELATION_PREFIX = b"C"
+_U32 = struct.Struct(">I")
+
+FIRST_RELATION_ID = 16384  # PostgreSQL's FirstNormalObjectId: user OIDs start here
+DEFAULT_SCHEMA = "public"
+SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
+
+
+def relation_key(rel_id: int) -> bytes:
+    return RELATION_PREFIX + _U32.pack(rel_id)
+
+
+@dataclass(frozen=True)
+class Column:
+    id: int  # stable: rows store values by column id, so renames and drops are cheap
+    name: str
+    type: SqlType
+    not_null: bool = False
+    default: ast.Expr | None = None
+    identity: str | None = None  # 'always' | 'by default'
+    sequence: int | None = None  # owned sequence (serial / identity)
+
+
+@dataclass(frozen=True)
+class Index:
+    id: int  # relation id of the index (its own OID)
+    name: str
+    columns: tuple[int, ...]  # column ids
+    unique: bool = False
+    primary: bool = False
+    descending: tuple[bool, ...] = ()
+    constraint: bool = False  # created by a UNIQUE / PRIMARY KEY constraint
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str
+    columns: tuple[int, ...]
+    ref_table: int
+    ref_columns: tuple[int, ...]
+    on_delete: str = "no action"
+    on_update: str = "no action"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    expr: ast.Expr
+    column: int | None = None  # a column constraint names its column
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A table, view or sequence (PostgreSQL's pg_class row, roughly)."""
+
+    id: int
+    schema: str
+    name: str
+    kind: str  # 'table' (r), 'view' (v), 'sequence' (S)
+    columns: tuple[Column, ...] = ()
+    primary_key: tuple[int, ...] = ()  # column ids; () -> hidden row id
+    indexes: tuple[Index, ...] = ()
+    checks: tuple[Check, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    next_column_id: int = 1
+    view_query: ast.Query | None = None
+    sequence: dict = field(default_factory=dict)  # start, increment, min, max, cycle, owner
+
+    # -- lookups ------------------------------------------------------------------------
+    def column(self, name: str) -> Column | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    def column_by_id(self, col_id: int) -> Column:
+        for c in self.columns:
+            if c.id == col_id:
+                return c
+        raise KeyError(col_id)
+
+    @property
+    def qualified(self) -> str:
+        return self.name if self.schema == DEFAULT_SCHEMA else f"{self.schema}.{self.name}"
+
+    def constraint_names(self) -> set[str]:
+        names = {i.name for i in self.indexes if i.constraint}
+        names |= {c.name for c in self.checks} | {f.name for f in self.foreign_keys}
+        return names
+
+    # -- persistence --------------------------------------------------------------------
+    def to_msgpack(self) -> bytes:
+        return msgpack.packb({
+            "id": self.id, "schema": self.schema, "name": self.name, "kind": self.kind,
+            "columns": [[c.id, c.name, c.type.oid, c.type.typmod, c.not_null,
+                         encode_node(c.default), c.identity, c.sequence] for c in self.columns],
+            "pk": list(self.primary_key),
+            "indexes": [[i.id, i.name, list(i.columns), i.unique, i.primary,
+                         list(i.descending), i.constraint] for i in self.indexes],
+            "checks": [[c.name, encode_node(c.expr), c.column] for c in self.checks],
+            "fks": [[f.name, list(f.columns), f.ref_table, list(f.ref_columns), f.on_delete,
+                     f.on_update] for f in self.foreign_keys],
+            "next_col": self.next_column_id,
+            "view": encode_node(self.view_query),
+            "seq": self.sequence,
+        }, use_bin_type=True)
+
+    @classmethod
+    def from_msgpack(cls, data: bytes) -> "Relation":
+        d = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        return cls(
+            id=d["id"], schema=d["schema"], name=d["name"], kind=d["kind"],
+            columns=tuple(Column(cid, name, type_from_oid(oid, typmod), nn, decode_node(df),
+                                 ident, seq)
+                          for cid, name, oid, typmod, nn, df, ident, seq in d["columns"]),
+            primary_key=tuple(d["pk"]),
+            indexes=tuple(Index(i, n, tuple(cols), u, p, tuple(desc), con)
+                          for i, n, cols, u, p, desc, con in d["indexes"]),
+            checks=tuple(Check(n, decode_node(e), c) for n, e, c in d["checks"]),
+            foreign_keys=tuple(ForeignKey(n, tuple(c), r, tuple(rc), od, ou)
+                               for n, c, r, rc, od, ou in d["fks"]),
+            next_column_id=d["next_col"], view_query=decode_node(d["view"]),
+            sequence=d["seq"] or {})
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """An immutable snapshot of every relation, with name lookups."""
+
+    version: int = 0
+    next_id: int = FIRST_RELATION_ID
+    relations: dict[int, Relation] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, entries) -> "Catalog":
+        """Build from (key, value) pairs of the catalog key space."""
+        version, next_id, rels = 0, FIRST_RELATION_ID, {}
+        for key, value in entries:
+            if key == CATALOG_VERSION_KEY:
+                d = msgpack.unpackb(value)
+                version, next_id = d["version"], d["next_id"]
+            elif key.startswith(RELATION_PREFIX):
+                rel = Relation.from_msgpack(value)
+                rels[rel.id] = rel
+        return cls(version, next_id, rels)
+
+    def version_value(self) -> bytes:
+        return msgpack.packb({"version": self.version, "next_id": self.next_id})
+
+    # -- lookups ------------------------------------------------------------------------
+    def find(self, name: ast.Name, search_path=(DEFAULT_SCHEMA,), kinds=None) -> Relation | None:
+        parts = name.parts
+        if len(parts) > 2:
+            if len(parts) == 3 and parts[0] not in ("immusql",):
+                raise errors.FeatureNotSupported(
+                    f"cross-database references are not implemented: {name}")
+            parts = parts[1:]
+        schemas = (parts[0],) if len(parts) == 2 else tuple(search_path)
+        relname = parts[-1]
+        for schema in schemas:
+            for rel in self.relations.values():
+                if rel.schema == schema and rel.name == relname and (
+                        kinds is None or rel.kind in kinds):
+                    return rel
+        return None
+
+    def find_index(self, name: ast.Name, search_path=(DEFAULT_SCHEMA,)):
+        """(table, index) of an index by name."""
+        schemas = (name.parts[0],) if len(name.parts) == 2 else tuple(search_path)
+        for rel in self.relations.values():
+            if rel.schema in schemas:
+                for idx in rel.indexes:
+                    if idx.name == name.last:
+                        return rel, idx
+        return None
+
+    def name_taken(self, schema: str, name: str) -> bool:
+        """PostgreSQL keeps tables, views, sequences and indexes in one namespace."""
+        for rel in self.relations.values():
+            if rel.schema == schema and (rel.name == name or
+                                         any(i.name == name for i in rel.indexes)):
+                return True
+        return False
+
+    def referencing(self, table_id: int) -> list[tuple[Relation, ForeignKey]]:
+        """Every foreign key that points at `table_id` (self-references included)."""
+        return [(rel, fk) for rel in self.relations.values() for fk in rel.foreign_keys
+                if fk.ref_table == table_id]
+
+    # -- changes (return new snapshots) ----------------------------------------------------
+    def allocate_ids(self, n: int = 1) -> tuple["Catalog", list[int]]:
+        ids = list(range(self.next_id, self.next_id + n))
+        return replace(self, next_id=self.next_id + n), ids
+
+    def with_relation(self, rel: Relation) -> "Catalog":
+        rels = dict(self.relations)
+        rels[rel.id] = rel
+        return replace(self, relations=rels)
+
+    def without_relation(self, rel_id: int) -> "Catalog":
+        rels = dict(self.relations)
+        rels.pop(rel_id, None)
+        return replace(self, relations=rels)
+
+
+def type_from_oid(oid: int, typmod: int) -> SqlType:
+    t = type_by_oid(oid)
+    return t if typmod == -1 else t.with_typmod(typmod)

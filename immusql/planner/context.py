@@ -1,0 +1,140 @@
+"""What one statement runs against: its transaction, catalog snapshot, settings and time.
+
+Reads go through the session's store transaction (snapshot isolation, own writes
+visible), or straight to the store for time travel (`AS OF TX n`, `HISTORY OF t`).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from .. import errors
+from ..kv import hashing as kvhash
+from ..parser import ast
+from . import casts
+from .catalog import CATALOG_VERSION_KEY, RELATION_PREFIX, Catalog
+from .tables import TableCodec, row_prefix
+
+
+class StatementContext:
+    def __init__(self, session, tx, params=()):
+        self.session = session
+        self.engine = session.engine
+        self.tx = tx
+        self.params = list(params)
+        self.ctes: dict = {}
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.now = session.tx_started_at or now
+        self.statement_now = now
+        self.timezone = session.settings.get("timezone", "UTC")
+        self.track_reads = True
+        fctx = session.fctx
+        fctx.now = self.statement_now
+        fctx.transaction_now = self.now
+        fctx.timezone = self.timezone
+        fctx.schema = session.search_path()[0]
+        self.fctx = fctx
+        self._codecs: dict[int, TableCodec] = {}
+        self.catalog = session.catalog_for(tx)
+
+    # ------------------------------------------------------------------ catalog --------
+    @property
+    def search_path(self) -> tuple[str, ...]:
+        return self.session.search_path()
+
+    def find_relation(self, name: ast.Name, pos: int = -1, kinds=None):
+        rel = self.catalog.find(name, self.search_path, kinds)
+        if rel is None:
+            raise errors.UndefinedTable(f'relation "{name}" does not exist',
+                                        position=pos + 1 if pos is not None and pos >= 0
+                                        else None)
+        return rel
+
+    def codec(self, rel) -> TableCodec:
+        c = self._codecs.get(rel.id)
+        if c is None or c.rel is not rel:
+            c = self._codecs[rel.id] = TableCodec(rel)
+        return c
+
+    # ------------------------------------------------------------------ reads ----------
+    def table_rows(self, rel, as_of=None, history: bool = False):
+        """Rows as tuples: columns in order, then _tx, _rev, _deleted, _key."""
+        codec = self.codec(rel)
+        decode = codec.decode
+        prefix = row_prefix(rel.id)
+        store = self.engine.store
+        if history or as_of is not None:
+            at = self._resolve_as_of(as_of)
+            lo = hi = None
+            if as_of is not None and as_of[0] in ("since_tx", "until_tx"):
+                lo, hi, at = self._tx_range(as_of)
+            if history or lo is not None:
+                for e in store.history_scan(prefix, at_tx=at):
+                    if lo is not None and not lo <= e.tx_id <= hi:
+                        continue
+                    deleted = kvhash.is_deleted(e.md)
+                    if not e.value:
+                        continue  # a tombstone without the row (not written by SQL)
+                    yield decode(e.value) + (e.tx_id, e.revision, deleted, e.key)
+                return
+            for e in store.scan(prefix, at_tx=at):
+                yield decode(e.value) + (e.tx_id, e.revision, False, e.key)
+            return
+        for e in self.tx.scan(prefix, track=self.track_reads):
+            yield decode(e.value) + (e.tx_id or None, e.revision or None, False, e.key)
+
+    def _resolve_as_of(self, as_of) -> int | None:
+        if as_of is None:
+            return None
+        kind, value, _ = as_of
+        store = self.engine.store
+        if value is None:
+            raise errors.InvalidParameterValue("AS OF needs a value")
+        if kind == "timestamp":
+            ts = value
+            if isinstance(ts, datetime.datetime) and ts.tzinfo is None:
+                ts = ts.replace(tzinfo=datetime.timezone.utc)
+            us = int(ts.timestamp() * 1_000_000)
+            return store.tx_at_time(us)
+        if kind == "tx":
+            return self._check_tx(value)
+        if kind == "before_tx":
+            return self._check_tx(value - 1)
+        return None
+
+    def _tx_range(self, as_of):
+        kind, value, until = as_of
+        last = self.engine.store.last_committed
+        if kind == "since_tx":
+            lo, hi = value, (until if until is not None else last)
+        else:
+            lo, hi = 1, value
+        return lo, hi, self._check_tx(min(hi, last))
+
+    def _check_tx(self, n: int) -> int:
+        last = self.engine.store.last_committed
+        if n < 0 or n > last:
+            raise errors.InvalidParameterValue(
+                f"transaction {n} does not exist (last committed transaction is {last})")
+        return n
+
+    # ------------------------------------------------------------------ helpers --------
+    def plan_subquery(self, query: ast.Query, scope):
+        from .select import QueryPlanner
+        plan = QueryPlanner(self).plan_query(query, scope)
+        return plan, plan.types
+
+    def cast(self, value, source, target, explicit=True):
+        return casts.cast(value, source, target, explicit)
+
+
+def load_catalog(tx) -> Catalog:
+    entries = []
+    try:
+        v = tx.get(CATALOG_VERSION_KEY)
+        entries.append((CATALOG_VERSION_KEY, v.value))
+    except KeyError:
+        pass
+    for e in tx.scan(RELATION_PREFIX, track=False):
+        entries.append((e.key, e.value))
+    return Catalog.load(entries)

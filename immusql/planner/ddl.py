@@ -1,0 +1,675 @@
+"""DDL: CREATE/DROP/ALTER of tables, indexes, views, sequences and schemas.
+
+A DDL statement builds a new catalog snapshot, writes the relations it changed (and the
+catalog version) into the statement's transaction, and makes the new snapshot the
+session's catalog until the transaction ends, so DDL and DML mix in one transaction.
+Creating an index or a constraint over existing rows builds (and checks) it right away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .. import errors
+from ..parser import ast
+from .catalog import (
+    CATALOG_VERSION_KEY,
+    DEFAULT_SCHEMA,
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    Relation,
+    relation_key,
+)
+from .expr import ExprCompiler
+from .scope import Scope
+from .tables import index_entry, unique_probe
+from .types import INT2, INT4, INT8, type_from_name
+from .writer import TableWriter
+
+SERIALS = {"serial": INT4, "serial4": INT4, "bigserial": INT8, "serial8": INT8,
+           "smallserial": INT2, "serial2": INT2}
+SEQ_MAX = {INT2.oid: (1 << 15) - 1, INT4.oid: (1 << 31) - 1, INT8.oid: (1 << 63) - 1}
+
+
+def _commit_catalog(ctx, cat, changed=(), removed=()):
+    cat = replace(cat, version=cat.version + 1)
+    for rel in changed:
+        ctx.tx.set(relation_key(rel.id), rel.to_msgpack())
+    for rel_id in removed:
+        try:
+            ctx.tx.delete(relation_key(rel_id))
+        except KeyError:
+            pass
+    ctx.tx.set(CATALOG_VERSION_KEY, cat.version_value())
+    ctx.session.tx_catalog = cat
+    ctx.catalog = cat
+    return cat
+
+
+def _result(tag):
+    from .session import Result
+    return Result(tag)
+
+
+def _schema_of(ctx, name: ast.Name) -> str:
+    if len(name.parts) >= 2:
+        schema = name.parts[-2]
+        if schema in ("pg_catalog", "information_schema"):
+            raise errors.InsufficientPrivilege(
+                f'permission denied to create "{name}"',
+                detail="System catalog modifications are currently disallowed.")
+        return schema
+    return ctx.search_path[0] if ctx.search_path else DEFAULT_SCHEMA
+
+
+# ------------------------------------------------------------------------ TABLE --------
+def create_table(ctx, ct: ast.CreateTable):
+    cat = ctx.catalog
+    schema = _schema_of(ctx, ct.name)
+    name = ct.name.last
+    if cat.name_taken(schema, name):
+        if ct.if_not_exists:
+            return _result("CREATE TABLE")
+        raise errors.DuplicateTable(f'relation "{name}" already exists')
+    if ct.as_query is not None:
+        return _create_table_as(ctx, ct, schema)
+    cat, (table_id,) = cat.allocate_ids(1)
+    columns, sequences, checks, pk, uniques, fks = [], [], [], None, [], []
+    seen = set()
+    for i, cd in enumerate(ct.columns):
+        if cd.name in seen:
+            raise errors.DuplicateColumn(f'column "{cd.name}" specified more than once')
+        seen.add(cd.name)
+        col, seq, cat = _column(ctx, cat, schema, name, cd, i + 1)
+        if seq is not None:
+            sequences.append(seq)
+        for con in cd.constraints:
+            if con.kind == "primary_key":
+                if pk is not None:
+                    raise errors.InvalidTableDefinition(
+                        f'multiple primary keys for table "{name}" are not allowed')
+                pk = (con.name, (cd.name,))
+            elif con.kind == "unique":
+                uniques.append((con.name, (cd.name,)))
+            elif con.kind == "check":
+                checks.append((con.name, con.expr, cd.name))
+            elif con.kind == "references":
+                fks.append((con.name, (cd.name,), con.ref_table, con.ref_columns,
+                            con.on_delete, con.on_update))
+        columns.append(col)
+    for tc in ct.constraints:
+        if tc.kind == "primary_key":
+            if pk is not None:
+                raise errors.InvalidTableDefinition(
+                    f'multiple primary keys for table "{name}" are not allowed')
+            pk = (tc.name, tc.columns)
+        elif tc.kind == "unique":
+            uniques.append((tc.name, tc.columns))
+        elif tc.kind == "check":
+            checks.append((tc.name, tc.expr, None))
+        elif tc.kind == "foreign_key":
+            fks.append((tc.name, tc.columns, tc.ref_table, tc.ref_columns, tc.on_delete,
+                        tc.on_update))
+    rel = Relation(table_id, schema, name, "table", tuple(columns),
+                   next_column_id=len(columns) + 1)
+    if pk is not None:
+        rel, cat = _add_primary_key(ctx, cat, rel, pk[0], pk[1])
+    for con_name, cols in uniques:
+        rel, cat = _add_unique(ctx, cat, rel, con_name, cols)
+    for con_name, expr, col in checks:
+        rel = _add_check(ctx, rel, con_name, expr, col)
+    cat = cat.with_relation(rel)
+    for spec in fks:
+        rel = _add_fk(ctx, cat, rel, *spec)
+        cat = cat.with_relation(rel)
+    for seq in sequences:
+        seq = replace(seq, sequence={**seq.sequence, "owner": [table_id]})
+        cat = cat.with_relation(seq)
+    _commit_catalog(ctx, cat, [rel] + [cat.relations[s.id] for s in sequences])
+    return _result("CREATE TABLE")
+
+
+def _create_table_as(ctx, ct, schema):
+    from .select import QueryPlanner
+    plan = QueryPlanner(ctx).plan_query(ct.as_query)
+    cols = tuple(ast.ColumnDef(c.name, ast.TypeName(_type_name(c.type))) for c in plan.columns)
+    create_table(ctx, ast.CreateTable(ct.name, cols))
+    rel = ctx.catalog.find(ast.Name((schema, ct.name.last)))
+    writer = TableWriter(ctx, rel)
+    n = 0
+    for row in plan.rows():
+        writer.insert(tuple(row))
+        n += 1
+    from .session import Result
+    return Result(f"SELECT {n}", rowcount=n)
+
+
+def _type_name(t) -> str:
+    from .types import format_type
+    return format_type(t)
+
+
+def _column(ctx, cat, schema, table, cd: ast.ColumnDef, col_id):
+    tname = cd.type.name
+    seq = None
+    not_null = False
+    default = None
+    identity = None
+    if tname in SERIALS and not cd.type.array_dims:
+        ctype = SERIALS[tname]
+        cat, seq = _owned_sequence(cat, schema, f"{table}_{cd.name}_seq", ctype)
+        not_null = True
+    else:
+        ctype = type_from_name(cd.type)
+    for con in cd.constraints:
+        if con.kind == "not_null" or con.kind == "primary_key":
+            not_null = True
+        elif con.kind == "default":
+            _check_default(ctx, con.expr, ctype)
+            default = con.expr
+        elif con.kind == "identity":
+            identity = "always" if con.always else "by default"
+            not_null = True
+            cat, seq = _owned_sequence(cat, schema, f"{table}_{cd.name}_seq", ctype)
+    col = Column(col_id, cd.name, ctype, not_null, default, identity,
+                 seq.id if seq is not None else None)
+    return col, seq, cat
+
+
+def _check_default(ctx, expr, ctype) -> None:
+    comp = ExprCompiler(Scope(), ctx, clause="DEFAULT")
+    try:
+        c = comp.compile(expr)
+    except errors.UndefinedColumn as e:
+        raise errors.FeatureNotSupported("cannot use column reference in DEFAULT expression"
+                                         ) from e
+    if c.type != ctype:
+        comp.coerce(c, ctype, expr, "assignment")
+
+
+def _owned_sequence(cat, schema, name, ctype):
+    cat, (seq_id,) = cat.allocate_ids(1)
+    base, n = name, 1
+    while cat.name_taken(schema, name):
+        name = f"{base}{n}"
+        n += 1
+    seq = Relation(seq_id, schema, name, "sequence",
+                   sequence={"start": 1, "increment": 1, "min": 1,
+                             "max": SEQ_MAX.get(ctype.oid, (1 << 63) - 1), "cycle": False,
+                             "type": ctype.oid})
+    return cat.with_relation(seq), seq
+
+
+def _col_ids(rel, names) -> tuple[int, ...]:
+    ids = []
+    for n in names:
+        col = rel.column(n)
+        if col is None:
+            raise errors.UndefinedColumn(f'column "{n}" named in key does not exist')
+        ids.append(col.id)
+    return tuple(ids)
+
+
+def _add_primary_key(ctx, cat, rel, con_name, names):
+    ids = _col_ids(rel, names)
+    cat, (idx_id,) = cat.allocate_ids(1)
+    name = con_name or _free_name(cat, rel.schema, f"{rel.name}_pkey")
+    cols = tuple(replace(c, not_null=True) if c.id in ids else c for c in rel.columns)
+    idx = Index(idx_id, name, ids, unique=True, primary=True, constraint=True)
+    return replace(rel, columns=cols, primary_key=ids, indexes=rel.indexes + (idx,)), cat
+
+
+def _add_unique(ctx, cat, rel, con_name, names, build: bool = False):
+    ids = _col_ids(rel, names)
+    cat, (idx_id,) = cat.allocate_ids(1)
+    cols = "_".join(rel.column_by_id(i).name for i in ids)
+    name = con_name or _free_name(cat, rel.schema, f"{rel.name}_{cols}_key")
+    idx = Index(idx_id, name, ids, unique=True, constraint=True)
+    new = replace(rel, indexes=rel.indexes + (idx,))
+    if build:
+        _build_index(ctx, new, idx)
+    return new, cat
+
+
+def _add_check(ctx, rel, con_name, expr, col_name):
+    from .writer import table_scope
+    ExprCompiler(table_scope(rel, rel.name), ctx, clause="CHECK").predicate(expr)
+    base = f"{rel.name}_{col_name}_check" if col_name else f"{rel.name}_check"
+    name = con_name or base
+    n = 1
+    while name in rel.constraint_names():
+        name = f"{base}{n}"
+        n += 1
+    col_id = rel.column(col_name).id if col_name else None
+    return replace(rel, checks=rel.checks + (Check(name, expr, col_id),))
+
+
+def _add_fk(ctx, cat, rel, con_name, names, ref_table, ref_names, on_delete, on_update):
+    ids = _col_ids(rel, names)
+    parent = rel if ref_table.last == rel.name and (len(ref_table.parts) == 1 or
+                                                    ref_table.parts[0] == rel.schema) \
+        else cat.find(ref_table, ctx.search_path, ("table",))
+    if parent is None:
+        raise errors.UndefinedTable(f'relation "{ref_table}" does not exist')
+    if ref_names:
+        ref_ids = _col_ids(parent, ref_names)
+    else:
+        if not parent.primary_key:
+            raise errors.InvalidForeignKey(
+                f'there is no primary key for referenced table "{parent.name}"')
+        ref_ids = parent.primary_key
+    if len(ref_ids) != len(ids):
+        raise errors.InvalidForeignKey("number of referencing and referenced columns for "
+                                     "foreign key disagree")
+    if not any(i.unique and set(i.columns) == set(ref_ids) for i in parent.indexes):
+        raise errors.InvalidForeignKey(
+            "there is no unique constraint matching given keys for referenced table "
+            f'"{parent.name}"')
+    cols = "_".join(rel.column_by_id(i).name for i in ids)
+    name = con_name or f"{rel.name}_{cols}_fkey"
+    fk = ForeignKey(name, ids, parent.id, tuple(ref_ids), on_delete or "no action",
+                    on_update or "no action")
+    return replace(rel, foreign_keys=rel.foreign_keys + (fk,))
+
+
+def _free_name(cat, schema, base):
+    name, n = base, 1
+    while cat.name_taken(schema, name):
+        name = f"{base}{n}"
+        n += 1
+    return name
+
+
+def _build_index(ctx, rel, idx) -> None:
+    codec = ctx.codec(rel)
+    width = len(rel.columns)
+    for r in ctx.table_rows(rel):
+        row, key = r[:width], r[-1]
+        if idx.unique:
+            probe = unique_probe(idx, codec, row)
+            if probe is not None:
+                try:
+                    ctx.tx.get(probe)
+                    cols = [rel.column_by_id(c) for c in idx.columns]
+                    raise errors.UniqueViolation(
+                        f'could not create unique index "{idx.name}"',
+                        detail=f"Key ({', '.join(c.name for c in cols)}) is duplicated.")
+                except KeyError:
+                    pass
+        k, v = index_entry(rel, idx, codec, row, key)
+        ctx.tx.set(k, v)
+
+
+# ------------------------------------------------------------------------ DROP ---------
+def drop(ctx, d: ast.Drop):
+    tags = {"table": "DROP TABLE", "view": "DROP VIEW", "index": "DROP INDEX",
+            "sequence": "DROP SEQUENCE", "schema": "DROP SCHEMA"}
+    cat = ctx.catalog
+    if d.kind == "schema":
+        for n in d.names:
+            if n.last in ("public", "pg_catalog", "information_schema"):
+                if n.last == "public" and d.if_exists:
+                    continue
+                raise errors.DependentObjectsStillExist(f"cannot drop schema {n.last}")
+        return _result(tags["schema"])
+    if d.kind == "index":
+        changed = []
+        for n in d.names:
+            hit = cat.find_index(n, ctx.search_path)
+            if hit is None:
+                if d.if_exists:
+                    continue
+                raise errors.UndefinedObject(f'index "{n}" does not exist')
+            rel, idx = hit
+            if idx.constraint:
+                raise errors.DependentObjectsStillExist(
+                    f'cannot drop index {idx.name} because constraint {idx.name} on table '
+                    f"{rel.name} requires it")
+            rel = replace(rel, indexes=tuple(i for i in rel.indexes if i.id != idx.id))
+            cat = cat.with_relation(rel)
+            changed.append(rel)
+        _commit_catalog(ctx, cat, changed)
+        return _result(tags["index"])
+    kinds = {"table": ("table",), "view": ("view",), "sequence": ("sequence",)}[d.kind]
+    removed, changed = [], []
+    for n in d.names:
+        rel = cat.find(n, ctx.search_path)
+        if rel is None or rel.kind not in kinds:
+            if rel is not None:
+                raise errors.WrongObjectType(f'"{n.last}" is not a {d.kind}',
+                                             hint=f"Use DROP {rel.kind.upper()} to remove a "
+                                                  f"{rel.kind}.")
+            if d.if_exists:
+                continue
+            raise errors.UndefinedTable(f'{d.kind} "{n.last}" does not exist')
+        for child, fk in cat.referencing(rel.id):
+            if child.id == rel.id or child.id in removed:
+                continue
+            if not d.cascade:
+                raise errors.DependentObjectsStillExist(
+                    f"cannot drop table {rel.name} because other objects depend on it",
+                    detail=f"constraint {fk.name} on table {child.name} depends on table "
+                           f"{rel.name}", hint="Use DROP ... CASCADE to drop the dependent "
+                                               "objects too.")
+            child = replace(child, foreign_keys=tuple(f for f in child.foreign_keys
+                                                      if f.ref_table != rel.id))
+            cat = cat.with_relation(child)
+            changed.append(child)
+        removed.append(rel.id)
+        for col in rel.columns:
+            if col.sequence is not None and col.sequence in cat.relations:
+                removed.append(col.sequence)
+        for rid in removed:
+            cat = cat.without_relation(rid)
+    changed = [c for c in changed if c.id not in removed]
+    _commit_catalog(ctx, cat, changed, removed)
+    return _result(tags[d.kind])
+
+
+# ------------------------------------------------------------------------ INDEX --------
+def create_index(ctx, ci: ast.CreateIndex):
+    cat = ctx.catalog
+    rel = ctx.find_relation(ci.table, ci.pos)
+    if rel.kind != "table":
+        raise errors.WrongObjectType(f'"{rel.name}" is not a table')
+    ids, desc = [], []
+    for ic in ci.columns:
+        if not isinstance(ic.expr, ast.ColumnRef):
+            raise errors.FeatureNotSupported("indexes on expressions are not supported yet")
+        col = rel.column(ic.expr.parts[-1])
+        if col is None:
+            raise errors.UndefinedColumn(f'column "{ic.expr.parts[-1]}" does not exist')
+        ids.append(col.id)
+        desc.append(ic.descending)
+    if ci.where is not None:
+        raise errors.FeatureNotSupported("partial indexes are not supported yet")
+    name = ci.name
+    if name is None:
+        cols = "_".join(rel.column_by_id(i).name for i in ids)
+        name = _free_name(cat, rel.schema, f"{rel.name}_{cols}_idx")
+    elif cat.name_taken(rel.schema, name):
+        if ci.if_not_exists:
+            return _result("CREATE INDEX")
+        raise errors.DuplicateTable(f'relation "{name}" already exists')
+    cat, (idx_id,) = cat.allocate_ids(1)
+    idx = Index(idx_id, name, tuple(ids), ci.unique, descending=tuple(desc)
+                if any(desc) else ())
+    rel = replace(rel, indexes=rel.indexes + (idx,))
+    _build_index(ctx, rel, idx)
+    _commit_catalog(ctx, cat.with_relation(rel), [rel])
+    return _result("CREATE INDEX")
+
+
+# ------------------------------------------------------------------------ ALTER --------
+def alter_table(ctx, at: ast.AlterTable):
+    cat = ctx.catalog
+    rel = cat.find(at.name, ctx.search_path, ("table",))
+    if rel is None:
+        if at.if_exists:
+            return _result("ALTER TABLE")
+        raise errors.UndefinedTable(f'relation "{at.name}" does not exist')
+    for a in at.actions:
+        rel, cat = _ALTER[a.kind](ctx, cat, rel, a)
+        cat = cat.with_relation(rel)
+        ctx.session.tx_catalog = cat
+        ctx.catalog = cat
+    _commit_catalog(ctx, cat, [rel] + [r for r in cat.relations.values()
+                                       if r.kind == "sequence" and r.id > rel.id])
+    return _result("ALTER TABLE")
+
+
+def _add_column(ctx, cat, rel, a):
+    cd = a.column
+    if rel.column(cd.name) is not None:
+        if a.if_exists:
+            return rel, cat
+        raise errors.DuplicateColumn(f'column "{cd.name}" of relation "{rel.name}" already '
+                                     "exists")
+    col, seq, cat = _column(ctx, cat, rel.schema, rel.name, cd, rel.next_column_id)
+    rel = replace(rel, columns=rel.columns + (col,), next_column_id=rel.next_column_id + 1)
+    cat = cat.with_relation(rel)
+    if seq is not None:
+        ctx.tx.set(relation_key(seq.id), seq.to_msgpack())
+    ctx.session.tx_catalog = ctx.catalog = cat
+    # existing rows get the default (rows store values by column id; fill them now)
+    writer = TableWriter(ctx, rel)
+    default = writer.defaults()[-1]
+    width = len(rel.columns) - 1
+    for r in list(ctx.table_rows(rel)):
+        old = r[:width] + (None,)
+        new = r[:width] + (default(),)
+        if new != old:
+            writer.update(old, r[-1], new)
+        elif col.not_null:
+            raise errors.NotNullViolation(f'column "{col.name}" of relation "{rel.name}" '
+                                          "contains null values")
+    for con in cd.constraints:
+        if con.kind == "primary_key":
+            rel, cat = _add_primary_key(ctx, cat, rel, con.name, (cd.name,))
+        elif con.kind == "unique":
+            rel, cat = _add_unique(ctx, cat, rel, con.name, (cd.name,), build=True)
+        elif con.kind == "check":
+            rel = _add_check(ctx, rel, con.name, con.expr, cd.name)
+        elif con.kind == "references":
+            rel = _add_fk(ctx, cat, rel, con.name, (cd.name,), con.ref_table,
+                          con.ref_columns, con.on_delete, con.on_update)
+    return rel, cat
+
+
+def _drop_column(ctx, cat, rel, a):
+    col = rel.column(a.name)
+    if col is None:
+        if a.if_exists:
+            return rel, cat
+        raise errors.UndefinedColumn(f'column "{a.name}" of relation "{rel.name}" does not '
+                                     "exist")
+    if col.id in rel.primary_key and not a.cascade:
+        raise errors.DependentObjectsStillExist(
+            f"cannot drop column {a.name} of table {rel.name} because other objects depend "
+            "on it")
+    indexes = tuple(i for i in rel.indexes if col.id not in i.columns)
+    checks = tuple(c for c in rel.checks if c.column != col.id)
+    fks = tuple(f for f in rel.foreign_keys if col.id not in f.columns)
+    pk = rel.primary_key if col.id not in rel.primary_key else ()
+    rel = replace(rel, columns=tuple(c for c in rel.columns if c.id != col.id),
+                  indexes=indexes, checks=checks, foreign_keys=fks, primary_key=pk)
+    return rel, cat
+
+
+def _rename_column(ctx, cat, rel, a):
+    col = rel.column(a.name)
+    if col is None:
+        raise errors.UndefinedColumn(f'column "{a.name}" does not exist')
+    if rel.column(a.new_name) is not None:
+        raise errors.DuplicateColumn(f'column "{a.new_name}" of relation "{rel.name}" '
+                                     "already exists")
+    cols = tuple(replace(c, name=a.new_name) if c.id == col.id else c for c in rel.columns)
+    return replace(rel, columns=cols), cat
+
+
+def _rename_table(ctx, cat, rel, a):
+    if cat.name_taken(rel.schema, a.new_name):
+        raise errors.DuplicateTable(f'relation "{a.new_name}" already exists')
+    return replace(rel, name=a.new_name), cat
+
+
+def _add_constraint(ctx, cat, rel, a):
+    tc = a.constraint
+    if tc.kind == "primary_key":
+        if rel.primary_key:
+            raise errors.InvalidTableDefinition(
+                f'multiple primary keys for table "{rel.name}" are not allowed')
+        return _rekey(ctx, cat, rel, tc)
+    if tc.kind == "unique":
+        return _add_unique(ctx, cat, rel, tc.name, tc.columns, build=True)
+    if tc.kind == "check":
+        rel = _add_check(ctx, rel, tc.name, tc.expr, None)
+        writer = TableWriter(ctx, rel)
+        width = len(rel.columns)
+        for r in ctx.table_rows(rel):
+            try:
+                writer.check(r[:width])
+            except errors.CheckViolation as e:
+                raise errors.CheckViolation(
+                    f'check constraint "{rel.checks[-1].name}" of relation "{rel.name}" is '
+                    "violated by some row") from e
+        return rel, cat
+    if tc.kind == "foreign_key":
+        rel = _add_fk(ctx, cat, rel, tc.name, tc.columns, tc.ref_table, tc.ref_columns,
+                      tc.on_delete, tc.on_update)
+        writer = TableWriter(ctx, rel)
+        width = len(rel.columns)
+        for r in ctx.table_rows(rel):
+            writer._check_parent(rel.foreign_keys[-1], r[:width])
+        return rel, cat
+    raise errors.FeatureNotSupported(f"ADD CONSTRAINT {tc.kind}")
+
+
+def _rekey(ctx, cat, rel, tc):
+    """ADD PRIMARY KEY to a table that had none: rows move to keys made of their values."""
+    old_rows = list(ctx.table_rows(rel))
+    width = len(rel.columns)
+    old_writer = TableWriter(ctx, rel)
+    for r in old_rows:
+        old_writer.delete(r[:width], r[-1], check_children=False)
+    new, cat = _add_primary_key(ctx, cat, rel, tc.name, tc.columns)
+    ctx.session.tx_catalog = ctx.catalog = cat.with_relation(new)
+    writer = TableWriter(ctx, new)
+    for r in old_rows:
+        row = r[:width]
+        for cid in new.primary_key:
+            if row[writer.codec.position[cid]] is None:
+                col = new.column_by_id(cid)
+                raise errors.NotNullViolation(f'column "{col.name}" of relation "{rel.name}" '
+                                              "contains null values")
+        writer.insert(row)
+    return new, cat
+
+
+def _drop_constraint(ctx, cat, rel, a):
+    name = a.name
+    if name not in rel.constraint_names():
+        if a.if_exists:
+            return rel, cat
+        raise errors.UndefinedObject(f'constraint "{name}" of relation "{rel.name}" does not '
+                                     "exist")
+    pk = rel.primary_key
+    if any(i.primary and i.name == name for i in rel.indexes):
+        raise errors.FeatureNotSupported("dropping a primary key is not supported yet")
+    rel = replace(rel, indexes=tuple(i for i in rel.indexes if i.name != name),
+                  checks=tuple(c for c in rel.checks if c.name != name),
+                  foreign_keys=tuple(f for f in rel.foreign_keys if f.name != name),
+                  primary_key=pk)
+    return rel, cat
+
+
+def _set_column(ctx, cat, rel, a, **changes):
+    col = rel.column(a.name)
+    if col is None:
+        raise errors.UndefinedColumn(f'column "{a.name}" of relation "{rel.name}" does not '
+                                     "exist")
+    if changes.get("not_null"):
+        pos = rel.columns.index(col)
+        for r in ctx.table_rows(rel):
+            if r[pos] is None:
+                raise errors.NotNullViolation(f'column "{col.name}" of relation "{rel.name}" '
+                                              "contains null values")
+    if "default" in changes and changes["default"] is not None:
+        _check_default(ctx, changes["default"], col.type)
+    cols = tuple(replace(c, **changes) if c.id == col.id else c for c in rel.columns)
+    return replace(rel, columns=cols), cat
+
+
+def _alter_type(ctx, cat, rel, a):
+    col = rel.column(a.name)
+    if col is None:
+        raise errors.UndefinedColumn(f'column "{a.name}" does not exist')
+    new_type = type_from_name(a.type)
+    from . import casts
+    pos = rel.columns.index(col)
+    new_rel = replace(rel, columns=tuple(replace(c, type=new_type) if c.id == col.id else c
+                                         for c in rel.columns))
+    width = len(rel.columns)
+    rows = list(ctx.table_rows(rel))
+    writer = TableWriter(ctx, new_rel)
+    ctx._codecs.pop(rel.id, None)
+    for r in rows:
+        row = list(r[:width])
+        if row[pos] is not None:
+            row[pos] = casts.cast(row[pos], col.type, new_type, False)
+        writer.update(r[:width], r[-1], tuple(row))
+    return new_rel, cat
+
+
+_ALTER = {
+    "add_column": _add_column,
+    "drop_column": _drop_column,
+    "rename_column": _rename_column,
+    "rename_table": _rename_table,
+    "add_constraint": _add_constraint,
+    "drop_constraint": _drop_constraint,
+    "set_default": lambda ctx, cat, rel, a: _set_column(ctx, cat, rel, a, default=a.expr),
+    "drop_default": lambda ctx, cat, rel, a: _set_column(ctx, cat, rel, a, default=None),
+    "set_not_null": lambda ctx, cat, rel, a: _set_column(ctx, cat, rel, a, not_null=True),
+    "drop_not_null": lambda ctx, cat, rel, a: _set_column(ctx, cat, rel, a, not_null=False),
+    "alter_column_type": _alter_type,
+    "owner": lambda ctx, cat, rel, a: (rel, cat),
+}
+
+
+# ------------------------------------------------------------------------ VIEW / SEQ ----
+def create_view(ctx, cv: ast.CreateView):
+    from .select import QueryPlanner
+    cat = ctx.catalog
+    schema = _schema_of(ctx, cv.name)
+    existing = cat.find(ast.Name((schema, cv.name.last)))
+    if existing is not None and not (cv.or_replace and existing.kind == "view"):
+        raise errors.DuplicateTable(f'relation "{cv.name.last}" already exists')
+    plan = QueryPlanner(ctx).plan_query(cv.query)  # validates the query
+    query = cv.query
+    if cv.column_aliases:
+        query = ast.Query(ast.Select(tuple(ast.SelectItem(ast.ColumnRef((c.name,)), alias)
+                                           for c, alias in zip(plan.columns,
+                                                               cv.column_aliases)),
+                                     (ast.SubqueryRef(cv.query, "_v"),)))
+    if existing is not None:
+        rel_id = existing.id
+    else:
+        cat, (rel_id,) = cat.allocate_ids(1)
+    from .catalog import Column
+    cols = tuple(Column(i + 1, alias, c.type) for i, (c, alias) in enumerate(
+        zip(plan.columns, list(cv.column_aliases) + [c.name for c in plan.columns]
+            [len(cv.column_aliases):])))
+    rel = Relation(rel_id, schema, cv.name.last, "view", cols, view_query=query)
+    _commit_catalog(ctx, cat.with_relation(rel), [rel])
+    return _result("CREATE VIEW")
+
+
+def create_sequence(ctx, cs: ast.CreateSequence):
+    cat = ctx.catalog
+    schema = _schema_of(ctx, cs.name)
+    if cat.name_taken(schema, cs.name.last):
+        if cs.if_not_exists:
+            return _result("CREATE SEQUENCE")
+        raise errors.DuplicateTable(f'relation "{cs.name.last}" already exists')
+    inc = cs.increment or 1
+    lo = cs.min_value if cs.min_value is not None else (1 if inc > 0 else -(1 << 63))
+    hi = cs.max_value if cs.max_value is not None else ((1 << 63) - 1 if inc > 0 else -1)
+    start = cs.start if cs.start is not None else (lo if inc > 0 else hi)
+    cat, (rel_id,) = cat.allocate_ids(1)
+    rel = Relation(rel_id, schema, cs.name.last, "sequence",
+                   sequence={"start": start, "increment": inc, "min": lo, "max": hi,
+                             "cycle": cs.cycle, "type": INT8.oid})
+    _commit_catalog(ctx, cat.with_relation(rel), [rel])
+    return _result("CREATE SEQUENCE")
+
+
+def create_schema(ctx, cs: ast.CreateSchema):
+    if cs.name in ("public", "pg_catalog", "information_schema"):
+        if cs.if_not_exists:
+            return _result("CREATE SCHEMA")
+        raise errors.DuplicateSchema(f'schema "{cs.name}" already exists')
+    raise errors.FeatureNotSupported("CREATE SCHEMA is not supported yet: use the public "
+                                     "schema")

@@ -1,0 +1,745 @@
+"""Compile AST expressions into Python closures over a row, with PostgreSQL typing.
+
+Every operator and function is resolved once, at plan time, from the argument types
+(`operators`, `functions`, `casts`); what runs per row is a closure that reads slots of a
+tuple and calls the resolved implementation. NULL propagation and three-valued logic are
+handled here, so the implementations only ever see non-NULL values. Subexpressions whose
+inputs are all constants are folded at compile time (so `'1'::int + 1` costs nothing per
+row, and its errors surface when the statement is planned, as PostgreSQL's do).
+
+Aggregates and window calls are not compiled here: the select planner computes them and
+passes `replacements` mapping each such AST node (and each GROUP BY expression) to the
+slot that holds its value.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from .. import errors
+from ..parser import ast
+from . import casts, functions, operators, patterns
+from . import types as T
+from .callinfo import is_aggregate, is_window_only
+from .scope import Scope
+
+INT4_MIN, INT4_MAX = -(1 << 31), (1 << 31) - 1
+INT8_MIN, INT8_MAX = -(1 << 63), (1 << 63) - 1
+
+
+@dataclass
+class Compiled:
+    fn: Callable[[tuple], object]
+    type: T.SqlType
+    const: bool = False
+    value: object = None
+    name: str = "?column?"  # the output column name PostgreSQL would give it
+
+
+def constant(value, type_: T.SqlType, name: str = "?column?") -> Compiled:
+    return Compiled(lambda row, v=value: v, type_, True, value, name)
+
+
+def _pos(node) -> int | None:
+    p = getattr(node, "pos", -1)
+    return p + 1 if p is not None and p >= 0 else None
+
+
+class ExprCompiler:
+    """Compiles expressions of one query level.
+
+    ctx: the statement context (session settings, now(), subquery planning callback).
+    replacements: AST node -> (slot, type) for aggregates / group keys / window calls.
+    """
+
+    def __init__(self, scope: Scope, ctx, replacements: dict | None = None,
+                 allow_aggregates: bool = False, clause: str = "WHERE"):
+        self.scope = scope
+        self.ctx = ctx
+        self.replacements = replacements or {}
+        self.allow_aggregates = allow_aggregates
+        self.clause = clause
+
+    # ------------------------------------------------------------------ entry points ----
+    def compile(self, node: ast.Expr, expected: T.SqlType | None = None) -> Compiled:
+        c = self._compile(node)
+        if expected is not None and c.type != expected:
+            c = self.coerce(c, expected, node)
+        return c
+
+    def predicate(self, node: ast.Expr) -> Callable[[tuple], object]:
+        c = self._compile(node)
+        if c.type not in (T.BOOL, T.UNKNOWN):
+            raise errors.DatatypeMismatch(
+                f"argument of {self.clause} must be type boolean, not type {c.type.name}",
+                position=_pos(node))
+        if c.type == T.UNKNOWN:
+            c = self.coerce(c, T.BOOL, node)
+        return c.fn
+
+    def coerce(self, c: Compiled, target: T.SqlType, node=None, context: str = "implicit"
+               ) -> Compiled:
+        """Convert to `target` as PostgreSQL's implicit/assignment coercion would."""
+        if c.type == target:
+            return c
+        if c.type != T.UNKNOWN and not casts.can_cast(c.type, target, context):
+            raise errors.DatatypeMismatch(
+                f"cannot cast type {T.format_type(c.type)} to {T.format_type(target)}",
+                position=_pos(node))
+        return self.cast(c, target, explicit=(context == "explicit"))
+
+    def cast(self, c: Compiled, target: T.SqlType, explicit: bool = True) -> Compiled:
+        src = c.type
+        if c.const:
+            value = None if c.value is None else casts.cast(c.value, src, target, explicit)
+            return Compiled(lambda row, v=value: v, target, True, value, c.name)
+        inner = c.fn
+        do_cast = casts.cast
+
+        def fn(row):
+            v = inner(row)
+            return None if v is None else do_cast(v, src, target, explicit)
+        return Compiled(fn, target, name=c.name)
+
+    # ------------------------------------------------------------------ dispatch --------
+    def _compile(self, node) -> Compiled:
+        hit = self.replacements.get(node)
+        if hit is not None:
+            slot, type_ = hit
+            return Compiled(lambda row, i=slot: row[i], type_, name=_default_name(node))
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise errors.FeatureNotSupported(
+                f"expression {type(node).__name__} is not supported here", position=_pos(node))
+        return method(node)
+
+    # ------------------------------------------------------------------ leaves ----------
+    def _Literal(self, n: ast.Literal) -> Compiled:
+        k, v = n.kind, n.value
+        if k == "integer":
+            if INT4_MIN <= v <= INT4_MAX:
+                return constant(v, T.INT4)
+            if INT8_MIN <= v <= INT8_MAX:
+                return constant(v, T.INT8)
+            return constant(decimal.Decimal(v), T.NUMERIC)
+        if k in ("numeric", "float"):
+            return constant(decimal.Decimal(v), T.NUMERIC)
+        if k == "string":
+            return constant(v, T.UNKNOWN)
+        if k == "boolean":
+            return constant(v, T.BOOL, "bool")
+        if k == "null":
+            return constant(None, T.UNKNOWN)
+        if k in ("bytes", "bitstring"):
+            return constant(v, T.BYTEA)
+        raise errors.FeatureNotSupported(f"literal of kind {k}", position=_pos(n))
+
+    def _Param(self, n: ast.Param) -> Compiled:
+        params = self.ctx.params
+        if not 1 <= n.index <= len(params):
+            raise errors.UndefinedParameter(f"there is no parameter ${n.index}",
+                                            position=_pos(n))
+        value = params[n.index - 1]
+        return constant(value, param_type(value))
+
+    def _ColumnRef(self, n: ast.ColumnRef) -> Compiled:
+        depth, slot, type_ = self.scope.resolve(n.parts, n.pos)
+        name = n.parts[-1]
+        if depth == 0:
+            return Compiled(lambda row, i=slot: row[i], type_, name=name)
+        target = self.scope
+        for _ in range(depth):
+            target = target.parent
+        cell = target.outer
+        return Compiled(lambda row, i=slot, c=cell: c.row[i], type_, name=name)
+
+    def _Star(self, n: ast.Star) -> Compiled:
+        raise errors.SyntaxError("* is only allowed in a select list or count(*)",
+                                 position=_pos(n))
+
+    def _Default(self, n: ast.Default) -> Compiled:
+        raise errors.SyntaxError("DEFAULT is not allowed in this context", position=_pos(n))
+
+    # ------------------------------------------------------------------ operators -------
+    def _unify_unknown(self, left: Compiled, right: Compiled, node) -> tuple[Compiled, Compiled]:
+        """PostgreSQL types an unknown literal from the other operand."""
+        if left.type == T.UNKNOWN and right.type != T.UNKNOWN:
+            left = self.cast(left, _unknown_target(right.type), explicit=False)
+        elif right.type == T.UNKNOWN and left.type != T.UNKNOWN:
+            right = self.cast(right, _unknown_target(left.type), explicit=False)
+        elif left.type == T.UNKNOWN and right.type == T.UNKNOWN:
+            left = self.cast(left, T.TEXT, explicit=False)
+            right = self.cast(right, T.TEXT, explicit=False)
+        return left, right
+
+    def binary(self, op: str, left: Compiled, right: Compiled, node) -> Compiled:
+        left, right = self._unify_unknown(left, right, node)
+        try:
+            impl, rtype = operators.resolve_binary(op, left.type, right.type, self.ctx.fctx)
+        except errors.Error as e:
+            if e.position is None:
+                e.position = _pos(node)
+            raise
+        lf, rf = left.fn, right.fn
+        if left.const and right.const:
+            value = (None if left.value is None or right.value is None
+                     else impl(left.value, right.value))
+            return constant(value, rtype)
+
+        def fn(row):
+            a = lf(row)
+            if a is None:
+                return None
+            b = rf(row)
+            if b is None:
+                return None
+            return impl(a, b)
+        return Compiled(fn, rtype)
+
+    def _BinaryOp(self, n: ast.BinaryOp) -> Compiled:
+        return self.binary(n.op, self._compile(n.left), self._compile(n.right), n)
+
+    def _UnaryOp(self, n: ast.UnaryOp) -> Compiled:
+        c = self._compile(n.operand)
+        if c.type == T.UNKNOWN:
+            c = self.cast(c, T.NUMERIC if n.op in "+-" else T.TEXT, explicit=False)
+        if n.op == "-" and c.const and isinstance(n.operand, ast.Literal) \
+                and n.operand.kind == "integer":
+            return self._Literal(ast.Literal(-n.operand.value, "integer"))
+        impl, rtype = operators.resolve_unary(n.op, c.type, self.ctx.fctx)
+        if c.const:
+            return constant(None if c.value is None else impl(c.value), rtype)
+        f = c.fn
+        return Compiled(lambda row: (None if (v := f(row)) is None else impl(v)), rtype)
+
+    def _BoolOp(self, n: ast.BoolOp) -> Compiled:
+        fns = [self._bool(o) for o in n.operands]
+        if n.op == "and":
+            def fn(row):
+                result = True
+                for f in fns:
+                    v = f(row)
+                    if v is False:
+                        return False
+                    if v is None:
+                        result = None
+                return result
+        else:
+            def fn(row):
+                result = False
+                for f in fns:
+                    v = f(row)
+                    if v is True:
+                        return True
+                    if v is None:
+                        result = None
+                return result
+        return Compiled(fn, T.BOOL)
+
+    def _bool(self, node, what: str = "AND") -> Callable:
+        c = self._compile(node)
+        if c.type == T.UNKNOWN:
+            c = self.cast(c, T.BOOL, explicit=False)
+        elif c.type != T.BOOL:
+            raise errors.DatatypeMismatch(
+                f"argument of {what} must be type boolean, not type {c.type.name}",
+                position=_pos(node))
+        return c.fn
+
+    def _Not(self, n: ast.Not) -> Compiled:
+        f = self._bool(n.operand, "NOT")
+        return Compiled(lambda row: None if (v := f(row)) is None else not v, T.BOOL)
+
+    def _IsNull(self, n: ast.IsNull) -> Compiled:
+        f = self._compile(n.operand).fn
+        if n.negated:
+            return Compiled(lambda row: f(row) is not None, T.BOOL)
+        return Compiled(lambda row: f(row) is None, T.BOOL)
+
+    def _IsBool(self, n: ast.IsBool) -> Compiled:
+        f, want, neg = self._bool(n.operand), n.value, n.negated
+        return Compiled(lambda row: (f(row) is want) != neg, T.BOOL)
+
+    def _IsDistinctFrom(self, n: ast.IsDistinctFrom) -> Compiled:
+        left, right = self._unify_unknown(self._compile(n.left), self._compile(n.right), n)
+        impl, _ = operators.resolve_binary("=", left.type, right.type)
+        lf, rf, neg = left.fn, right.fn, n.negated
+
+        def fn(row):
+            a, b = lf(row), rf(row)
+            if a is None or b is None:
+                same = a is None and b is None
+            else:
+                same = bool(impl(a, b))
+            return same if neg else not same
+        return Compiled(fn, T.BOOL)
+
+    def _Between(self, n: ast.Between) -> Compiled:
+        x = n.operand
+        lo = ast.BinaryOp(">=", x, n.low)
+        hi = ast.BinaryOp("<=", x, n.high)
+        expr: ast.Expr = ast.BoolOp("and", (lo, hi))
+        if n.symmetric:
+            lo2 = ast.BinaryOp(">=", x, n.high)
+            hi2 = ast.BinaryOp("<=", x, n.low)
+            expr = ast.BoolOp("or", (expr, ast.BoolOp("and", (lo2, hi2))))
+        c = self._compile(expr)
+        if n.negated:
+            f = c.fn
+            return Compiled(lambda row: None if (v := f(row)) is None else not v, T.BOOL)
+        return c
+
+    def _InList(self, n: ast.InList) -> Compiled:
+        left = self._compile(n.operand)
+        items = [self._compile(i) for i in n.items]
+        known = [c.type for c in [left] + items if c.type != T.UNKNOWN]
+        target = casts.common_type(known) if known else T.TEXT
+        left = self.coerce(left, target, n.operand) if left.type != target else left
+        items = [self.coerce(c, target, i) if c.type != target else c
+                 for c, i in zip(items, n.items)]
+        impl, _ = operators.resolve_binary("=", target, target)
+        lf, neg = left.fn, n.negated
+        if all(c.const for c in items):
+            values = [c.value for c in items]
+            has_null = any(v is None for v in values)
+            present = [v for v in values if v is not None]
+            try:
+                lookup = frozenset(present)
+            except TypeError:
+                lookup = None
+
+            def fn(row):
+                a = lf(row)
+                if a is None:
+                    return None
+                if lookup is not None and a in lookup:
+                    hit = True
+                else:
+                    hit = any(impl(a, v) for v in present)
+                if hit:
+                    return not neg
+                return None if has_null else neg
+            return Compiled(fn, T.BOOL)
+        fns = [c.fn for c in items]
+
+        def fn(row):
+            a = lf(row)
+            if a is None:
+                return None
+            saw_null = False
+            for f in fns:
+                v = f(row)
+                if v is None:
+                    saw_null = True
+                elif impl(a, v):
+                    return not neg
+            return None if saw_null else neg
+        return Compiled(fn, T.BOOL)
+
+    def _Like(self, n: ast.Like) -> Compiled:
+        subject = self._compile(n.operand)
+        pattern = self._compile(n.pattern)
+        if subject.type == T.UNKNOWN:
+            subject = self.cast(subject, T.TEXT, explicit=False)
+        if pattern.type == T.UNKNOWN:
+            pattern = self.cast(pattern, T.TEXT, explicit=False)
+        escape = self._compile(n.escape) if n.escape is not None else None
+        make = _similar_matcher if n.similar else patterns.compile_like
+        sf, pf, neg, ci = subject.fn, pattern.fn, n.negated, n.case_insensitive
+        if pattern.const and (escape is None or escape.const):
+            if pattern.value is None or (escape is not None and escape.value is None):
+                return constant(None, T.BOOL)
+            match = make(pattern.value, None if escape is None else escape.value, ci)
+
+            def fn(row):
+                s = sf(row)
+                return None if s is None else match(s) != neg
+            return Compiled(fn, T.BOOL)
+        ef = escape.fn if escape is not None else (lambda row: None)
+
+        def fn(row):
+            s, p, e = sf(row), pf(row), ef(row)
+            if s is None or p is None or (escape is not None and e is None):
+                return None
+            return make(p, e, ci)(s) != neg
+        return Compiled(fn, T.BOOL)
+
+    def _Case(self, n: ast.Case) -> Compiled:
+        if n.operand is not None:
+            whens = [(ast.BinaryOp("=", n.operand, cond), res) for cond, res in n.whens]
+        else:
+            whens = list(n.whens)
+        conds = [self._bool(c) for c, _ in whens]
+        results = [self._compile(r) for _, r in whens]
+        default = self._compile(n.default) if n.default is not None else constant(None, T.UNKNOWN)
+        known = [c.type for c in results + [default] if c.type != T.UNKNOWN]
+        target = casts.common_type(known, "CASE") if known else T.TEXT
+        results = [self.coerce(c, target, r) for c, (_, r) in zip(results, whens)]
+        default = self.coerce(default, target, n.default)
+        pairs = [(c, r.fn) for c, r in zip(conds, results)]
+        df = default.fn
+
+        def fn(row):
+            for cond, res in pairs:
+                if cond(row) is True:
+                    return res(row)
+            return df(row)
+        return Compiled(fn, target, name="case")
+
+    def _Cast(self, n: ast.Cast) -> Compiled:
+        target = T.type_from_name(n.type)
+        c = self._compile(n.operand)
+        if c.type != T.UNKNOWN and c.type != target and not casts.can_cast(c.type, target,
+                                                                          "explicit"):
+            raise errors.CannotCoerce(
+                f"cannot cast type {T.format_type(c.type)} to {T.format_type(target)}",
+                position=_pos(n))
+        out = self.cast(c, target, explicit=True)
+        out.name = c.name if isinstance(n.operand, ast.ColumnRef) else _type_column_name(target)
+        if isinstance(n.operand, (ast.FuncCall,)):
+            out.name = c.name
+        return out
+
+    def _Collate(self, n: ast.Collate) -> Compiled:
+        return self._compile(n.operand)  # every collation compares by code point ("C")
+
+    # ------------------------------------------------------------------ functions -------
+    def _FuncCall(self, n: ast.FuncCall) -> Compiled:
+        name = n.name.last
+        if len(n.name.parts) > 1 and n.name.parts[0] not in ("pg_catalog",):
+            raise errors.UndefinedFunction(f"function {n.name}() does not exist",
+                                           position=_pos(n))
+        special = _SPECIAL.get(name)
+        if special is not None and n.over is None:
+            return special(self, n)
+        if n.over is not None or is_aggregate(name) or is_window_only(name):
+            where = "window functions" if n.over is not None else "aggregate functions"
+            raise errors.GroupingError(f"{where} are not allowed in {self.clause}",
+                                       position=_pos(n))
+        args = [self._compile(a) for a in n.args]
+        try:
+            impl, rtype = functions.lookup_function(name, [a.type for a in args],
+                                                    self.ctx.fctx)
+        except errors.Error as e:
+            if e.position is None:
+                e.position = _pos(n)
+            raise
+        fns = [a.fn for a in args]
+        if not getattr(impl, "volatile", False) and all(a.const for a in args):
+            return constant(impl(*[a.value for a in args]), rtype, name)
+        if len(fns) == 1:
+            f0 = fns[0]
+            return Compiled(lambda row: impl(f0(row)), rtype, name=name)
+        return Compiled(lambda row: impl(*[f(row) for f in fns]), rtype, name=name)
+
+    def _coalesce(self, n: ast.FuncCall) -> Compiled:
+        args = [self._compile(a) for a in n.args]
+        known = [a.type for a in args if a.type != T.UNKNOWN]
+        target = casts.common_type(known, "COALESCE") if known else T.TEXT
+        fns = [self.coerce(a, target, node).fn for a, node in zip(args, n.args)]
+
+        def fn(row):
+            for f in fns:
+                v = f(row)
+                if v is not None:
+                    return v
+            return None
+        return Compiled(fn, target, name="coalesce")
+
+    def _nullif(self, n: ast.FuncCall) -> Compiled:
+        if len(n.args) != 2:
+            raise errors.UndefinedFunction("function nullif requires two arguments",
+                                           position=_pos(n))
+        left, right = self._unify_unknown(self._compile(n.args[0]), self._compile(n.args[1]), n)
+        impl, _ = operators.resolve_binary("=", left.type, right.type)
+        lf, rf = left.fn, right.fn
+
+        def fn(row):
+            a = lf(row)
+            if a is None:
+                return None
+            b = rf(row)
+            return None if b is not None and impl(a, b) else a
+        return Compiled(fn, left.type, name="nullif")
+
+    def _extreme(self, n: ast.FuncCall, greatest: bool) -> Compiled:
+        args = [self._compile(a) for a in n.args]
+        known = [a.type for a in args if a.type != T.UNKNOWN]
+        target = casts.common_type(known, n.name.last.upper()) if known else T.TEXT
+        fns = [self.coerce(a, target, node).fn for a, node in zip(args, n.args)]
+        better, _ = operators.resolve_binary(">" if greatest else "<", target, target)
+
+        def fn(row):
+            best = None
+            for f in fns:
+                v = f(row)
+                if v is not None and (best is None or better(v, best)):
+                    best = v
+            return best
+        return Compiled(fn, target, name=n.name.last)
+
+    # ------------------------------------------------------------------ arrays/rows -----
+    def _ArrayLiteral(self, n: ast.ArrayLiteral) -> Compiled:
+        items = [self._compile(i) for i in n.items]
+        known = [c.type for c in items if c.type != T.UNKNOWN]
+        if not known:
+            elem = T.TEXT
+        else:
+            elem = casts.common_type(known, "ARRAY")
+        if elem.element is not None:  # ARRAY[ARRAY[..]]: nested lists, same array type
+            atype = elem
+        else:
+            atype = T.array_of(elem)
+        fns = [self.coerce(c, elem, node).fn for c, node in zip(items, n.items)]
+        if all(c.const for c in items):
+            value = [f(()) for f in fns]
+            return constant(value, atype, "array")
+        return Compiled(lambda row: [f(row) for f in fns], atype, name="array")
+
+    def _Subscript(self, n: ast.Subscript) -> Compiled:
+        base = self._compile(n.operand)
+        if base.type.element is None:
+            raise errors.DatatypeMismatch(
+                f"cannot subscript type {T.format_type(base.type)} because it is not an array",
+                position=_pos(n))
+        lo = self.coerce(self._compile(n.lower), T.INT4, n.lower) if n.lower is not None \
+            else None
+        hi = self.coerce(self._compile(n.upper), T.INT4, n.upper) if n.upper is not None \
+            else None
+        bf = base.fn
+        if not n.slice:
+            lf = lo.fn
+
+            def fn(row):
+                arr, i = bf(row), lf(row)
+                if arr is None or i is None or not 1 <= i <= len(arr):
+                    return None
+                return arr[i - 1]
+            return Compiled(fn, base.type.element, name=base.name)
+        lf = lo.fn if lo else (lambda row: None)
+        hf = hi.fn if hi else (lambda row: None)
+
+        def fn(row):
+            arr = bf(row)
+            if arr is None:
+                return None
+            a, b = lf(row), hf(row)
+            a = 1 if a is None else max(a, 1)
+            b = len(arr) if b is None else min(b, len(arr))
+            return arr[a - 1:b] if a <= b else []
+        return Compiled(fn, base.type, name=base.name)
+
+    def _RowExpr(self, n: ast.RowExpr) -> Compiled:
+        items = [self._compile(i) for i in n.items]
+        fns = [c.fn for c in items]
+        return Compiled(lambda row: tuple(f(row) for f in fns), T.RECORD, name="row")
+
+    # ------------------------------------------------------------------ subqueries ------
+    def _subquery(self, query: ast.Query):
+        """(run(row) -> list of rows, column types) for a subquery at this level."""
+        plan, types_ = self.ctx.plan_subquery(query, self.scope)
+        cell = self.scope.outer
+
+        def run(row):
+            saved = cell.row
+            cell.row = row
+            try:
+                return plan.rows()
+            finally:
+                cell.row = saved
+        return run, types_
+
+    def _SubqueryExpr(self, n: ast.SubqueryExpr) -> Compiled:
+        run, types_ = self._subquery(n.query)
+        if len(types_) != 1:
+            raise errors.SyntaxError("subquery must return only one column", position=_pos(n))
+
+        def fn(row):
+            rows = run(row)
+            if not rows:
+                return None
+            if len(rows) > 1:
+                raise errors.CardinalityViolation(
+                    "more than one row returned by a subquery used as an expression")
+            return rows[0][0]
+        return Compiled(fn, types_[0])
+
+    def _Exists(self, n: ast.Exists) -> Compiled:
+        run, _ = self._subquery(n.query)
+        return Compiled(lambda row: bool(run(row)), T.BOOL, name="exists")
+
+    def _InSubquery(self, n: ast.InSubquery) -> Compiled:
+        return self._quantified_subquery("=", "any", n.operand, n.query, n.negated, n)
+
+    def _Quantified(self, n: ast.Quantified) -> Compiled:
+        if isinstance(n.right, ast.Query):
+            return self._quantified_subquery(n.op, n.quantifier, n.left, n.right, False, n)
+        left = self._compile(n.left)
+        arr = self._compile(n.right)
+        if arr.type == T.UNKNOWN:
+            arr = self.cast(arr, T.array_of(left.type if left.type != T.UNKNOWN else T.TEXT),
+                            explicit=False)
+        if arr.type.element is None:
+            raise errors.DatatypeMismatch("op ANY/ALL (array) requires array on right side",
+                                          position=_pos(n))
+        if left.type == T.UNKNOWN:
+            left = self.cast(left, arr.type.element, explicit=False)
+        impl, _ = operators.resolve_binary(n.op, left.type, arr.type.element)
+        return self._quantify(left.fn, lambda row, f=arr.fn: f(row), impl,
+                              n.quantifier == "all", False)
+
+    def _quantified_subquery(self, op, quantifier, left_node, query, negated, n) -> Compiled:
+        left = self._compile(left_node)
+        run, types_ = self._subquery(query)
+        if len(types_) != 1:
+            raise errors.SyntaxError("subquery has too many columns", position=_pos(n))
+        rtype = types_[0]
+        if left.type == T.UNKNOWN:
+            left = self.cast(left, rtype, explicit=False)
+        impl, _ = operators.resolve_binary(op, left.type, rtype)
+        values = lambda row: [r[0] for r in run(row)]  # noqa: E731
+        return self._quantify(left.fn, values, impl, quantifier == "all", negated)
+
+    @staticmethod
+    def _quantify(lf, values_of, impl, all_, negated) -> Compiled:
+        def fn(row):
+            a = lf(row)
+            values = values_of(row)
+            if values is None:
+                return None
+            if not values:
+                result = all_
+            elif a is None:
+                result = None
+            else:
+                result = all_
+                for v in values:
+                    r = None if v is None else bool(impl(a, v))
+                    if all_:
+                        if r is False:
+                            result = False
+                            break
+                        if r is None:
+                            result = None
+                    else:
+                        if r is True:
+                            result = True
+                            break
+                        if r is None:
+                            result = None
+            if negated and result is not None:
+                return not result
+            return result
+        return Compiled(fn, T.BOOL)
+
+    def _ArraySubquery(self, n: ast.ArraySubquery) -> Compiled:
+        run, types_ = self._subquery(n.query)
+        return Compiled(lambda row: [r[0] for r in run(row)], T.array_of(types_[0]),
+                        name="array")
+
+
+def _similar_matcher(pattern: str, escape, ci: bool):
+    import re
+    rx = re.compile(patterns.similar_to_regex(pattern, escape), re.S | (re.I if ci else 0))
+    return lambda s: rx.match(s) is not None
+
+
+_SPECIAL = {
+    "coalesce": ExprCompiler._coalesce,
+    "nullif": ExprCompiler._nullif,
+    "greatest": lambda self, n: self._extreme(n, True),
+    "least": lambda self, n: self._extreme(n, False),
+}
+
+
+def _unknown_target(other: T.SqlType) -> T.SqlType:
+    return other
+
+
+def _type_column_name(t: T.SqlType) -> str:
+    """PostgreSQL names a cast column after the type (`SELECT '1'::int` -> int4)."""
+    return T.typname(t)
+
+
+def _default_name(node) -> str:
+    if isinstance(node, ast.ColumnRef):
+        return node.parts[-1]
+    if isinstance(node, ast.FuncCall):
+        return node.name.last
+    return "?column?"
+
+
+def output_name(node, compiled: Compiled | None = None) -> str:
+    """The column name PostgreSQL gives a select-list expression without an alias."""
+    if isinstance(node, ast.ColumnRef):
+        return node.parts[-1]
+    if isinstance(node, ast.FuncCall):
+        return node.name.last
+    if isinstance(node, ast.Cast):
+        if isinstance(node.operand, (ast.ColumnRef, ast.FuncCall, ast.Cast)):
+            return output_name(node.operand)
+        return T.typname(T.type_from_name(node.type))
+    if isinstance(node, ast.Case):
+        return "case"
+    if isinstance(node, (ast.ArrayLiteral, ast.ArraySubquery)):
+        return "array"
+    if isinstance(node, ast.Exists):
+        return "exists"
+    if isinstance(node, ast.Literal) and node.kind == "boolean":
+        return "bool"
+    if isinstance(node, ast.SubqueryExpr):
+        body = node.query.body
+        if isinstance(body, ast.Select) and len(body.items) == 1:
+            item = body.items[0]
+            return item.alias or output_name(item.expr)
+    if isinstance(node, ast.Collate):
+        return output_name(node.operand)
+    if isinstance(node, ast.RowExpr):
+        return "row"
+    return "?column?"
+
+
+def param_type(value) -> T.SqlType:
+    """The type a Python parameter value binds as (psycopg's choices)."""
+    if value is None:
+        return T.UNKNOWN
+    if isinstance(value, bool):
+        return T.BOOL
+    if isinstance(value, int):
+        if -32768 <= value <= 32767:
+            return T.INT2
+        if INT4_MIN <= value <= INT4_MAX:
+            return T.INT4
+        if INT8_MIN <= value <= INT8_MAX:
+            return T.INT8
+        return T.NUMERIC
+    if isinstance(value, float):
+        return T.FLOAT8
+    if isinstance(value, decimal.Decimal):
+        return T.NUMERIC
+    if isinstance(value, str):
+        return T.UNKNOWN
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return T.BYTEA
+    if isinstance(value, datetime.datetime):
+        return T.TIMESTAMPTZ if value.tzinfo is not None else T.TIMESTAMP
+    if isinstance(value, datetime.date):
+        return T.DATE
+    if isinstance(value, datetime.time):
+        return T.TIME
+    if isinstance(value, uuid.UUID):
+        return T.UUID
+    if isinstance(value, T.Interval):
+        return T.INTERVAL
+    if isinstance(value, datetime.timedelta):
+        return T.INTERVAL
+    if isinstance(value, (list, tuple)):
+        inner = [param_type(v) for v in value if v is not None]
+        return T.array_of(inner[0] if inner and inner[0] != T.UNKNOWN else T.TEXT)
+    if isinstance(value, dict):
+        return T.JSONB
+    raise errors.ProgrammingError(f"cannot adapt type {type(value).__name__}")

@@ -1,0 +1,495 @@
+"""Planning queries: AST Query -> a tree of operators (ops) plus its output columns.
+
+The steps follow PostgreSQL's logical order: FROM (scans, joins) -> WHERE -> GROUP BY and
+aggregates -> HAVING -> window functions -> select list -> DISTINCT -> ORDER BY ->
+LIMIT/OFFSET. Expressions are compiled once by `ExprCompiler`; aggregates, group keys and
+window calls are computed by their operators and reach later clauses as row slots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import errors
+from ..parser import ast
+from . import casts, functions, ops
+from . import types as T
+from .callinfo import is_aggregate
+from .expr import Compiled, ExprCompiler, output_name
+from .scope import Scope
+from .walk import contains_aggregate, find_calls
+
+
+@dataclass
+class OutputColumn:
+    name: str
+    type: T.SqlType
+    table_id: int = 0
+    column_id: int = 0
+
+
+@dataclass
+class Plan:
+    op: object
+    columns: list[OutputColumn]
+
+    def rows(self) -> list[tuple]:
+        return list(self.op)
+
+    @property
+    def types(self) -> list[T.SqlType]:
+        return [c.type for c in self.columns]
+
+
+class QueryPlanner:
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    # ------------------------------------------------------------------ queries ---------
+    def plan(self, q, outer: Scope | None = None) -> Plan:
+        if isinstance(q, ast.Query):
+            return self.plan_query(q, outer)
+        return self.plan_query(ast.Query(q), outer)
+
+    def plan_query(self, q: ast.Query, outer: Scope | None = None) -> Plan:
+        saved = dict(self.ctx.ctes)
+        try:
+            for cte in q.with_:
+                self._register_cte(cte, q.recursive, outer)
+            body = q.body
+            if isinstance(body, ast.Select):
+                plan = self.plan_select(body, q.order_by, outer)
+            else:
+                plan = self.plan_body(body, outer)
+                if q.order_by:
+                    plan = self._order_outputs(plan, q.order_by)
+            return self._limit(plan, q.limit, q.offset, outer)
+        finally:
+            self.ctx.ctes = saved
+
+    def plan_body(self, body, outer) -> Plan:
+        if isinstance(body, ast.Select):
+            return self.plan_select(body, (), outer)
+        if isinstance(body, ast.Query):
+            return self.plan_query(body, outer)
+        if isinstance(body, ast.Values):
+            return self.plan_values(body, outer)
+        if isinstance(body, ast.SetOp):
+            return self.plan_setop(body, outer)
+        raise errors.FeatureNotSupported(f"query body {type(body).__name__}")
+
+    def _register_cte(self, cte: ast.CTE, recursive: bool, outer) -> None:
+        q = cte.query
+        if not isinstance(q, ast.Query):
+            raise errors.FeatureNotSupported("data-modifying statements in WITH are not "
+                                             "supported yet")
+        if recursive and isinstance(q.body, ast.SetOp) and q.body.op == "union" \
+                and _references(q.body.right, cte.name):
+            seed = self.plan_body(q.body.left, outer)
+            names = list(cte.column_aliases) or [c.name for c in seed.columns]
+            cols = [OutputColumn(n, c.type) for n, c in zip(names, seed.columns)]
+            holder: dict = {}
+
+            def step_factory(working, holder=holder):
+                holder["rows"] = working
+                return self.plan_body(q.body.right, outer).op
+            self.ctx.ctes[cte.name] = ("recursive", cols, holder)
+            # plan once now to type-check the recursive term
+            step_factory([])
+            op = ops.RecursiveUnion(seed.op, step_factory, q.body.all)
+            self.ctx.ctes[cte.name] = ("plan", cols, ops.Materialize(op))
+            return
+        plan = self.plan_query(q, outer)
+        names = list(cte.column_aliases) or [c.name for c in plan.columns]
+        cols = [OutputColumn(n, c.type) for n, c in zip(names, plan.columns)]
+        self.ctx.ctes[cte.name] = ("plan", cols, ops.Materialize(plan.op))
+
+    def plan_values(self, v: ast.Values, outer) -> Plan:
+        width = len(v.rows[0])
+        if any(len(r) != width for r in v.rows):
+            raise errors.SyntaxError("VALUES lists must all be the same length",
+                                     position=_pos(v))
+        comp = ExprCompiler(outer or Scope(), self.ctx, clause="VALUES")
+        compiled = [[comp.compile(e) for e in r] for r in v.rows]
+        col_types = []
+        for i in range(width):
+            known = [r[i].type for r in compiled if r[i].type != T.UNKNOWN]
+            col_types.append(casts.common_type(known, "VALUES") if known else T.TEXT)
+        fns = [[comp.coerce(c, t).fn for c, t in zip(r, col_types)] for r in compiled]
+        op = ops.FunctionScan(lambda: (tuple(f(()) for f in r) for r in fns), width)
+        cols = [OutputColumn(f"column{i + 1}", t) for i, t in enumerate(col_types)]
+        return Plan(op, cols)
+
+    def plan_setop(self, s: ast.SetOp, outer) -> Plan:
+        left = self.plan_body(s.left, outer)
+        right = self.plan_body(s.right, outer)
+        if len(left.columns) != len(right.columns):
+            raise errors.SyntaxError(f"each {s.op.upper()} query must have the same number "
+                                     "of columns", position=_pos(s))
+        types_ = []
+        for lc, rc in zip(left.columns, right.columns):
+            known = [t for t in (lc.type, rc.type) if t != T.UNKNOWN]
+            types_.append(casts.common_type(known, s.op.upper()) if known else T.TEXT)
+        lop = _coerce_plan(left, types_, self.ctx)
+        rop = _coerce_plan(right, types_, self.ctx)
+        cols = [OutputColumn(c.name, t) for c, t in zip(left.columns, types_)]
+        return Plan(ops.SetOp(s.op, s.all, lop, rop), cols)
+
+    # ------------------------------------------------------------------ SELECT ----------
+    def plan_select(self, sel: ast.Select, order_by, outer) -> Plan:
+        from .fromclause import FromPlanner
+        scope = Scope(parent=outer)
+        op = FromPlanner(self, scope).plan_from(sel.from_, sel.where)
+        comp = ExprCompiler(scope, self.ctx)
+        if sel.where is not None:
+            op = ops.Filter(op, comp.predicate(sel.where))
+
+        items = self._expand_items(sel.items, scope)
+        order_by = tuple(order_by)
+        group_exprs = self._group_exprs(sel.group_by, items, scope)
+        aggregated = bool(group_exprs) or any(
+            contains_aggregate(e) for e in [i.expr for i in items] + [o.expr for o in order_by]
+            + ([sel.having] if sel.having is not None else []))
+        replacements: dict = {}
+        if aggregated:
+            op, scope, replacements = self._aggregate(op, scope, group_exprs, items, order_by,
+                                                      sel.having)
+            comp = ExprCompiler(scope, self.ctx, replacements, clause="HAVING")
+            if sel.having is not None:
+                op = ops.Filter(op, comp.predicate(sel.having))
+        elif sel.having is not None:
+            raise errors.GroupingError("HAVING requires GROUP BY or an aggregate")
+        windows = dict(sel.windows)
+        calls = find_calls([i.expr for i in items] + [o.expr for o in order_by],
+                           lambda f: f.over is not None)
+        if calls:
+            op, replacements = self._windows(op, scope, calls, windows, replacements)
+        comp = ExprCompiler(scope, self.ctx, replacements, clause="SELECT")
+        compiled = [comp.compile(i.expr) for i in items]
+        cols = []
+        for item, c in zip(items, compiled):
+            name = item.alias or output_name(item.expr, c)
+            src = _source_of(item.expr, scope)
+            cols.append(OutputColumn(name, c.type if c.type != T.UNKNOWN else T.TEXT, *src))
+        compiled = [comp.cast(c, T.TEXT, explicit=False) if c.type == T.UNKNOWN else c
+                    for c in compiled]
+        # ORDER BY and DISTINCT ON keys: output columns (by ordinal, name or expression)
+        # or extra hidden expressions computed beside the output and dropped at the end
+        extra: list[Compiled] = []
+
+        def key_slot(e, for_order: bool) -> int:
+            slot = self._output_slot(e, items, cols)
+            if slot is None:
+                if for_order and sel.distinct and not sel.distinct_on:
+                    raise errors.InvalidColumnReference(
+                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+                        position=_pos(e))
+                extra.append(comp.compile(e))
+                slot = len(compiled) + len(extra) - 1
+            return slot
+
+        order_slots = [key_slot(o.expr, True) for o in order_by]
+        on_slots = [key_slot(e, False) for e in sel.distinct_on]
+        width = len(compiled)
+        op = ops.Project(op, [c.fn for c in compiled + extra])
+        order_keys = [ops.SortKey(_slot(s), o.descending, o.nulls_first)
+                      for s, o in zip(order_slots, order_by)]
+        if sel.distinct_on:
+            leading = [ops.SortKey(_slot(s), False, None) for s in on_slots]
+            op = ops.Sort(op, leading + order_keys)
+            op = ops.DistinctOn(op, [_slot(s) for s in on_slots])
+        else:
+            if sel.distinct:
+                op = ops.Distinct(op, [_slot(i) for i in range(width)] if extra else None)
+            if order_keys:
+                op = ops.Sort(op, order_keys)
+        if extra:
+            op = ops.Project(op, [_slot(i) for i in range(width)])
+        return Plan(op, cols)
+
+    def _expand_items(self, items, scope: Scope) -> list[ast.SelectItem]:
+        out = []
+        for item in items:
+            if isinstance(item.expr, ast.Star):
+                table = item.expr.table[-1] if item.expr.table else None
+                slots = scope.star(table, item.expr.pos)
+                if not slots and table is None:
+                    raise errors.SyntaxError("SELECT * with no tables specified is not valid",
+                                             position=_pos(item.expr))
+                for s in slots:
+                    col = scope.columns[s]
+                    out.append(ast.SelectItem(_SlotRef(s, col.name), col.name))
+            else:
+                out.append(item)
+        return out
+
+    def _group_exprs(self, group_by, items, scope) -> list:
+        out = []
+        for g in group_by:
+            if isinstance(g, ast.Literal) and g.kind == "integer":
+                if not 1 <= g.value <= len(items):
+                    raise errors.InvalidColumnReference(
+                        f"GROUP BY position {g.value} is not in select list", position=_pos(g))
+                out.append(items[g.value - 1].expr)
+            elif isinstance(g, ast.ColumnRef) and len(g.parts) == 1 and not _resolvable(
+                    scope, g) and any(i.alias == g.parts[0] for i in items):
+                out.append(next(i.expr for i in items if i.alias == g.parts[0]))
+            else:
+                out.append(g)
+        return out
+
+    def _aggregate(self, op, scope: Scope, group_exprs, items, order_by, having):
+        comp = ExprCompiler(scope, self.ctx, clause="GROUP BY")
+        group_compiled = [comp.compile(g) for g in group_exprs]
+        calls = find_calls([i.expr for i in items] + [o.expr for o in order_by]
+                           + ([having] if having is not None else []),
+                           lambda f: f.over is None and is_aggregate(f.name.last))
+        agg_calls, agg_types = [], []
+        arg_comp = ExprCompiler(scope, self.ctx, clause="aggregate function calls")
+        for call in calls:
+            for a in call.args:
+                if contains_aggregate(a):
+                    raise errors.GroupingError("aggregate function calls cannot be nested",
+                                               position=_pos(a))
+            args = [arg_comp.compile(a) for a in call.args]
+            args = [arg_comp.cast(a, T.TEXT, explicit=False) if a.type == T.UNKNOWN else a
+                    for a in args]
+            spec = functions.lookup_aggregate(call.name.last, [a.type for a in args])
+            order = [ops.SortKey(arg_comp.compile(o.expr).fn, o.descending, o.nulls_first)
+                     for o in call.order_by]
+            filt = arg_comp.predicate(call.filter) if call.filter is not None else None
+            agg_calls.append(ops.AggCall(spec, [a.fn for a in args], call.distinct, filt,
+                                         order, call.star))
+            agg_types.append(spec.result_type)
+        op = ops.HashAggregate(op, [g.fn for g in group_compiled], agg_calls)
+        new_scope = _GroupScope(scope, group_exprs, group_compiled)
+        replacements = {}
+        for i, (g, c) in enumerate(zip(group_exprs, group_compiled)):
+            replacements[g] = (i, c.type)
+        base = len(group_exprs)
+        for j, (call, t) in enumerate(zip(calls, agg_types)):
+            replacements[call] = (base + j, t)
+        return op, new_scope, replacements
+
+    def _windows(self, op, scope, calls, windows, replacements):
+        comp = ExprCompiler(scope, self.ctx, replacements, clause="window functions")
+        width = len(scope.columns) if not isinstance(scope, _GroupScope) else scope.width
+        new_repl = dict(replacements)
+        groups: dict = {}
+        for call in calls:
+            spec = call.over
+            if spec.name is not None:
+                base = windows.get(spec.name)
+                if base is None:
+                    raise errors.UndefinedObject(f'window "{spec.name}" does not exist')
+                spec = ast.WindowSpec(None, base.partition_by, spec.order_by or base.order_by,
+                                      spec.frame_mode or base.frame_mode,
+                                      spec.frame_start or base.frame_start,
+                                      spec.frame_end or base.frame_end)
+            key = (spec.partition_by, spec.order_by)
+            groups.setdefault(key, []).append((call, spec))
+        for (partition_by, order_by), members in groups.items():
+            part = [comp.compile(e).fn for e in partition_by]
+            order = [ops.SortKey(comp.compile(o.expr).fn, o.descending, o.nulls_first)
+                     for o in order_by]
+            wcalls = []
+            for call, spec in members:
+                args = [comp.compile(a) for a in call.args]
+                name = call.name.last
+                if is_aggregate(name):
+                    agg = functions.lookup_aggregate(name, [a.type for a in args])
+                    rtype = agg.result_type
+                else:
+                    agg = None
+                    rtype = functions.window_function_type(name, [a.type for a in args])
+                frame = _frame(spec, comp) if spec.frame_mode else None
+                filt = comp.predicate(call.filter) if call.filter is not None else None
+                wcalls.append(ops.WindowCall(name, [a.fn for a in args], agg, frame,
+                                             call.distinct, filt))
+                new_repl[call] = (width, rtype)
+                width += 1
+            op = ops.Window(op, part, order, wcalls)
+        if isinstance(scope, _GroupScope):
+            scope.width = width
+        return op, new_repl
+
+    def _output_slot(self, e, items, cols) -> int | None:
+        if isinstance(e, ast.Literal) and e.kind == "integer":
+            if not 1 <= e.value <= len(items):
+                raise errors.InvalidColumnReference(
+                    f"ORDER BY position {e.value} is not in select list", position=_pos(e))
+            return e.value - 1
+        if isinstance(e, ast.ColumnRef) and len(e.parts) == 1:
+            hits = [i for i, it in enumerate(items) if it.alias == e.parts[0]]
+            if len(hits) == 1:
+                return hits[0]
+        for i, it in enumerate(items):
+            if it.expr == e:
+                return i
+        return None
+
+    def _order_outputs(self, plan: Plan, order_by) -> Plan:
+        keys = []
+        for o in order_by:
+            e = o.expr
+            slot = None
+            if isinstance(e, ast.Literal) and e.kind == "integer":
+                slot = e.value - 1
+                if not 0 <= slot < len(plan.columns):
+                    raise errors.InvalidColumnReference(
+                        f"ORDER BY position {e.value} is not in select list", position=_pos(e))
+            elif isinstance(e, ast.ColumnRef) and len(e.parts) == 1:
+                hits = [i for i, c in enumerate(plan.columns) if c.name == e.parts[0]]
+                slot = hits[0] if hits else None
+            if slot is None:
+                raise errors.FeatureNotSupported(
+                    "ORDER BY on a set operation must name an output column", position=_pos(e))
+            keys.append(ops.SortKey(_slot(slot), o.descending, o.nulls_first))
+        return Plan(ops.Sort(plan.op, keys), plan.columns)
+
+    def _limit(self, plan: Plan, limit, offset, outer) -> Plan:
+        if limit is None and offset is None:
+            return plan
+        comp = ExprCompiler(outer or Scope(), self.ctx, clause="LIMIT")
+
+        def value(e, what):
+            if e is None:
+                return None
+            c = comp.compile(e)
+            c = comp.coerce(c, T.INT8, e) if c.type != T.INT8 else c
+            v = c.fn(())
+            if v is not None and v < 0:
+                raise errors.InvalidRowCountInLimitClause(f"{what} must not be negative")
+            return v
+        n, skip = value(limit, "LIMIT"), value(offset, "OFFSET") or 0
+        return Plan(ops.Limit(plan.op, n, skip), plan.columns)
+
+
+class _GroupScope(Scope):
+    """After GROUP BY, a bare column is only valid if it is one of the group keys."""
+
+    def __init__(self, inner: Scope, group_exprs, compiled):
+        super().__init__(columns=[], parent=inner.parent, outer=inner.outer,
+                         tables=set(inner.tables))
+        self.inner = inner
+        self.group_slots = {}
+        for i, g in enumerate(group_exprs):
+            if isinstance(g, (ast.ColumnRef, _SlotRef)):
+                try:
+                    slot = g.slot if isinstance(g, _SlotRef) else inner.resolve(g.parts)[1]
+                    depth = 0 if isinstance(g, _SlotRef) else inner.resolve(g.parts)[0]
+                except errors.Error:
+                    continue
+                if depth == 0:
+                    self.group_slots[slot] = (i, compiled[i].type)
+        self.width = len(group_exprs)
+
+    def resolve(self, parts, pos=-1):
+        depth, slot, type_ = self.inner.resolve(parts, pos)
+        if depth > 0:
+            return depth, slot, type_
+        hit = self.group_slots.get(slot)
+        if hit is None:
+            col = self.inner.columns[slot]
+            name = f"{col.table}.{col.name}" if col.table else col.name
+            raise errors.GroupingError(
+                f'column "{name}" must appear in the GROUP BY clause or be used in an '
+                "aggregate function", position=_pos_int(pos))
+        return 0, hit[0], hit[1]
+
+
+@dataclass(frozen=True)
+class _SlotRef(ast.Expr):
+    """A select-list entry produced by `*`: reads a FROM slot directly."""
+
+    slot: int
+    name: str
+    pos: int = -1
+
+
+def _compile_slotref(self: ExprCompiler, n: _SlotRef) -> Compiled:
+    scope = self.scope
+    if isinstance(scope, _GroupScope):
+        hit = scope.group_slots.get(n.slot)
+        if hit is None:
+            col = scope.inner.columns[n.slot]
+            raise errors.GroupingError(
+                f'column "{col.table}.{col.name}" must appear in the GROUP BY clause or be '
+                "used in an aggregate function")
+        return Compiled(lambda row, i=hit[0]: row[i], hit[1], name=n.name)
+    col = scope.columns[n.slot]
+    return Compiled(lambda row, i=n.slot: row[i], col.type, name=n.name)
+
+
+ExprCompiler._SlotRef = _compile_slotref
+
+
+def _slot(i: int):
+    return lambda row: row[i]
+
+
+def _resolvable(scope: Scope, ref: ast.ColumnRef) -> bool:
+    try:
+        scope.resolve(ref.parts)
+        return True
+    except errors.Error:
+        return False
+
+
+def _source_of(e, scope: Scope) -> tuple[int, int]:
+    """(table id, column id) for RowDescription when the item is a plain column."""
+    slot = None
+    if isinstance(e, _SlotRef):
+        slot = e.slot
+    elif isinstance(e, ast.ColumnRef):
+        try:
+            depth, slot, _ = scope.resolve(e.parts)
+            if depth:
+                return 0, 0
+        except errors.Error:
+            return 0, 0
+    if slot is None or isinstance(scope, _GroupScope) or slot >= len(scope.columns):
+        return 0, 0
+    col = scope.columns[slot]
+    return col.table_id or 0, col.column_id or 0
+
+
+def _coerce_plan(plan: Plan, types_, ctx):
+    if all(c.type == t for c, t in zip(plan.columns, types_)):
+        return plan.op
+    fns = []
+    for i, (c, t) in enumerate(zip(plan.columns, types_)):
+        if c.type == t:
+            fns.append(_slot(i))
+        else:
+            src = c.type
+
+            def f(row, i=i, src=src, t=t):
+                v = row[i]
+                return None if v is None else casts.cast(v, src, t, False)
+            fns.append(f)
+    return ops.Project(plan.op, fns)
+
+
+def _references(node, name: str) -> bool:
+    from .walk import table_names
+    return name in table_names(node)
+
+
+def _pos(node):
+    p = getattr(node, "pos", -1)
+    return p + 1 if p is not None and p >= 0 else None
+
+
+def _pos_int(p):
+    return p + 1 if p is not None and p >= 0 else None
+
+
+def _frame(spec: ast.WindowSpec, comp: ExprCompiler):
+    def offset(b):
+        if b is None or b.offset is None:
+            return None
+        return comp.compile(b.offset).fn(())
+    start = spec.frame_start or ast.FrameBound("unbounded_preceding")
+    end = spec.frame_end or ast.FrameBound("current_row")
+    return ops.Frame(spec.frame_mode, start.kind, offset(start), end.kind, offset(end))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..parser import ast
-from . import functions, ops
+from . import access, functions, ops
 from . import types as T
 from .expr import ExprCompiler
 from .scope import Scope, ScopeColumn
@@ -46,7 +46,9 @@ class FromPlanner:
         if not items:
             return ops.Values([()], 0)
         conjuncts = _split_and(where)
+        self._conjuncts = conjuncts if len(items) == 1 else []
         acc_op, acc_cols = self.plan_item(items[0], None)
+        self._conjuncts = []
         for item in items[1:]:
             if _is_lateral(item):
                 lateral = Scope(columns=list(acc_cols), parent=self.scope.parent)
@@ -114,7 +116,11 @@ class FromPlanner:
         label = f"{'History Scan' if ref.history else 'Seq Scan'} on {rel.name}"
         if alias != rel.name:
             label += f" {alias}"
-        op = TableScan(self.ctx, rel, label, as_of, ref.history)
+        op = None
+        if as_of is None and not ref.history and getattr(self, "_conjuncts", None):
+            op = access.choose(self.ctx, rel, alias, self._conjuncts, outer)
+        if op is None:
+            op = TableScan(self.ctx, rel, label, as_of, ref.history)
         cols = [ScopeColumn(alias, c.name, c.type, schema=rel.schema, table_id=rel.id,
                             column_id=c.id) for c in rel.columns]
         if ref.column_aliases:

@@ -218,7 +218,7 @@ class QueryPlanner:
                                              position=_pos(item.expr))
                 for s in slots:
                     col = scope.columns[s]
-                    out.append(ast.SelectItem(_SlotRef(s, col.name), col.name))
+                    out.append(ast.SelectItem(StarColumn(s, col.name), col.name))
             else:
                 out.append(item)
         return out
@@ -374,10 +374,10 @@ class _GroupScope(Scope):
         self.inner = inner
         self.group_slots = {}
         for i, g in enumerate(group_exprs):
-            if isinstance(g, (ast.ColumnRef, _SlotRef)):
+            if isinstance(g, (ast.ColumnRef, StarColumn)):
                 try:
-                    slot = g.slot if isinstance(g, _SlotRef) else inner.resolve(g.parts)[1]
-                    depth = 0 if isinstance(g, _SlotRef) else inner.resolve(g.parts)[0]
+                    slot = g.slot if isinstance(g, StarColumn) else inner.resolve(g.parts)[1]
+                    depth = 0 if isinstance(g, StarColumn) else inner.resolve(g.parts)[0]
                 except errors.Error:
                     continue
                 if depth == 0:
@@ -399,7 +399,7 @@ class _GroupScope(Scope):
 
 
 @dataclass(frozen=True)
-class _SlotRef(ast.Expr):
+class StarColumn(ast.Expr):
     """A select-list entry produced by `*`: reads a FROM slot directly."""
 
     slot: int
@@ -407,7 +407,7 @@ class _SlotRef(ast.Expr):
     pos: int = -1
 
 
-def _compile_slotref(self: ExprCompiler, n: _SlotRef) -> Compiled:
+def _compile_slotref(self: ExprCompiler, n: StarColumn) -> Compiled:
     scope = self.scope
     if isinstance(scope, _GroupScope):
         hit = scope.group_slots.get(n.slot)
@@ -421,7 +421,7 @@ def _compile_slotref(self: ExprCompiler, n: _SlotRef) -> Compiled:
     return Compiled(lambda row, i=n.slot: row[i], col.type, name=n.name)
 
 
-ExprCompiler._SlotRef = _compile_slotref
+ExprCompiler._StarColumn = _compile_slotref
 
 
 def _slot(i: int):
@@ -439,7 +439,7 @@ def _resolvable(scope: Scope, ref: ast.ColumnRef) -> bool:
 def _source_of(e, scope: Scope) -> tuple[int, int]:
     """(table id, column id) for RowDescription when the item is a plain column."""
     slot = None
-    if isinstance(e, _SlotRef):
+    if isinstance(e, StarColumn):
         slot = e.slot
     elif isinstance(e, ast.ColumnRef):
         try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .. import errors
 from ..kv import ImmuSQLError, Store
-from ..parser import ast, parse
+from ..parser import ast
 from .catalog import CATALOG_VERSION_KEY, Catalog
 from .context import StatementContext, load_catalog
 from .tables import sequence_key
@@ -151,6 +151,7 @@ class Session:
     # ------------------------------------------------------------------ API ------------
     def execute(self, sql: str, params=()) -> list[Result]:
         """Run every statement of `sql`; results in order. Raises at the first error."""
+        from ..parser import parse
         statements = parse(sql)
         if not statements:
             return [Result("EMPTY")]

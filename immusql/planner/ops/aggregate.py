@@ -2,8 +2,9 @@
 sorted on the group keys, streams one group at a time).
 
 An aggregate is a spec with `init() -> state`, `step(state, *args) -> state`,
-`final(state) -> value` and `strict` (PostgreSQL's rule: rows where any argument is NULL
-are skipped). The per-row work of all aggregates of a query is compiled into one Python
+`final(state) -> value` and `strict`: if true, rows where any argument is NULL are skipped
+before `step` (PostgreSQL's rule for strict transition functions); a spec without the
+attribute gets every row and applies its own NULL rules (planner.aggregates does). The per-row work of all aggregates of a query is compiled into one Python
 function, with column arguments inlined as `r[i]` and no loop over the aggregates, since
 that loop is where an interpreted executor spends its time. Aggregates with DISTINCT or
 ORDER BY keep their group's rows instead and fold them once at the end: sorted, and for
@@ -38,7 +39,7 @@ class AggCall:
 
     @property
     def strict(self) -> bool:
-        return bool(getattr(self.spec, "strict", True))
+        return bool(getattr(self.spec, "strict", False))
 
     @property
     def buffered(self) -> bool:

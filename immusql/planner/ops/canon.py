@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import chain
 from typing import Any, Callable, Sequence
 
-from .base import RowFn, column_index, compile_fn, expr_of
+from .base import RowFn, column_index, compile_fn, expr_of, tuple_fn
 
 NoneType = type(None)
 
@@ -103,14 +103,7 @@ def key_fn(fns: Sequence[RowFn], force_tuple: bool = False) -> Callable[[tuple],
 def raw_key_fn(fns: Sequence[RowFn]) -> Callable[[tuple], Any]:
     """Row -> the key values as they are (a scalar for one function, else a tuple); a C
     itemgetter when the functions are column references."""
-    fns = list(fns)
-    if len(fns) == 1:
-        return fns[0]
-    idx = [column_index(f) for f in fns]
-    if fns and None not in idx:
-        return operator.itemgetter(*idx)
-    env: dict[str, Any] = {}
-    return compile_fn("r", "(" + "".join(expr_of(f, env) + ", " for f in fns) + ")", env)
+    return fns[0] if len(fns) == 1 else tuple_fn(fns)
 
 
 def canon_keys(keys: list, multi: bool) -> list:

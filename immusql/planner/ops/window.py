@@ -217,7 +217,7 @@ def _agg_inputs(call: WindowCall, rows: list) -> list:
     _SKIP when FILTER rejects the row or a strict aggregate sees a NULL argument."""
     fns = list(call.arg_fns)
     args = list(map(fns[0] if len(fns) == 1 else tuple_fn(fns), rows))
-    if fns and getattr(call.spec, "strict", True):
+    if fns and getattr(call.spec, "strict", False):
         if len(fns) == 1:
             args = [_SKIP if a is None else a for a in args]
         else:

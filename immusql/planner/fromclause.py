@@ -98,6 +98,10 @@ class FromPlanner:
         alias = ref.alias or name.last
         if len(name.parts) == 1 and name.last in self.ctx.ctes and ref.as_of is None:
             kind, cols, payload = self.ctx.ctes[name.last]
+            if kind == "lazy":
+                recursive, cte_outer = payload
+                cols, payload = self.qp.plan_cte(cols, recursive, cte_outer)
+                kind = "plan"
             if kind == "recursive":
                 op = ops.FunctionScan(lambda holder=payload: iter(holder.get("rows", ())),
                                       len(cols))

@@ -79,6 +79,12 @@ class QueryPlanner:
         raise errors.FeatureNotSupported(f"query body {type(body).__name__}")
 
     def _register_cte(self, cte: ast.CTE, recursive: bool, outer) -> None:
+        """CTEs are planned when first referenced (an unused one is never evaluated, as in
+        PostgreSQL), then materialised once however often they are read."""
+        self.ctx.ctes[cte.name] = ("lazy", cte, (recursive, outer))
+
+    def plan_cte(self, cte: ast.CTE, recursive: bool, outer):
+        """(output columns, operator) of a CTE on its first reference."""
         q = cte.query
         if not isinstance(q, ast.Query):
             raise errors.FeatureNotSupported("data-modifying statements in WITH are not "
@@ -86,23 +92,34 @@ class QueryPlanner:
         if recursive and isinstance(q.body, ast.SetOp) and q.body.op == "union" \
                 and _references(q.body.right, cte.name):
             seed = self.plan_body(q.body.left, outer)
-            names = list(cte.column_aliases) or [c.name for c in seed.columns]
-            cols = [OutputColumn(n, c.type) for n, c in zip(names, seed.columns)]
-            holder: dict = {}
-
-            def step_factory(working, holder=holder):
-                holder["rows"] = working
-                return self.plan_body(q.body.right, outer).op
+            cols = self._cte_columns(cte, seed.columns)
+            holder: dict = {"rows": []}
             self.ctx.ctes[cte.name] = ("recursive", cols, holder)
-            # plan once now to type-check the recursive term
-            step_factory([])
-            op = ops.RecursiveUnion(seed.op, step_factory, q.body.all)
-            self.ctx.ctes[cte.name] = ("plan", cols, ops.Materialize(op))
-            return
-        plan = self.plan_query(q, outer)
-        names = list(cte.column_aliases) or [c.name for c in plan.columns]
-        cols = [OutputColumn(n, c.type) for n, c in zip(names, plan.columns)]
-        self.ctx.ctes[cte.name] = ("plan", cols, ops.Materialize(plan.op))
+            step = self.plan_body(q.body.right, outer)
+            if len(step.columns) != len(cols):
+                raise errors.SyntaxError("each UNION query must have the same number of "
+                                         "columns")
+            step_op = _coerce_plan(step, [c.type for c in cols], self.ctx)
+
+            def step_factory(working, holder=holder, step_op=step_op):
+                holder["rows"] = working
+                return step_op
+            op = ops.Materialize(ops.RecursiveUnion(seed.op, step_factory, q.body.all))
+        else:
+            plan = self.plan_query(q, outer)
+            cols = self._cte_columns(cte, plan.columns)
+            op = ops.Materialize(plan.op)
+        self.ctx.ctes[cte.name] = ("plan", cols, op)
+        return cols, op
+
+    @staticmethod
+    def _cte_columns(cte: ast.CTE, columns) -> list[OutputColumn]:
+        if len(cte.column_aliases) > len(columns):
+            raise errors.InvalidColumnReference(
+                f'WITH query "{cte.name}" has {len(columns)} columns available but '
+                f"{len(cte.column_aliases)} columns specified")
+        names = list(cte.column_aliases) + [c.name for c in columns][len(cte.column_aliases):]
+        return [OutputColumn(n, c.type) for n, c in zip(names, columns)]
 
     def plan_values(self, v: ast.Values, outer) -> Plan:
         width = len(v.rows[0])

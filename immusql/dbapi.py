@@ -22,7 +22,7 @@ from .errors import (
     ProgrammingError,
     Warning,
 )
-from .parser import ast, parse
+from .parser import ast
 
 apilevel = "2.0"
 threadsafety = 2  # connections may be shared between threads (serialised per connection)
@@ -134,6 +134,7 @@ class Connection:
     def _run(self, sql: str, params):
         with self._lock:
             text, values = convert_params(sql, params)
+            from .parser import parse
             statements = parse(text)
             session = self._session
             results = []

@@ -292,6 +292,10 @@ class InvalidRowCountInLimitClause(DataError, sqlstate="2201W"):
     pass
 
 
+class InvalidRowCountInResultOffsetClause(DataError, sqlstate="2201X"):
+    pass
+
+
 class SequenceGeneratorLimitExceeded(DataError, sqlstate="2200H"):
     pass
 

@@ -40,6 +40,7 @@ class TypeName:
     name: str
     modifiers: tuple[int, ...] = ()
     array_dims: int = 0
+    fields: str | None = None  # interval qualifier: 'day', 'year to month', 'day to second'
 
 
 # ---------------------------------------------------------------------- expressions -----
@@ -260,13 +261,14 @@ class WindowSpec:
     frame_mode: str | None = None  # 'rows' | 'range' | 'groups'
     frame_start: FrameBound | None = None
     frame_end: FrameBound | None = None
+    frame_exclusion: str | None = None  # 'current_row', 'group', 'ties', 'no_others'
 
 
 @dataclass(frozen=True)
 class FuncCall(Expr):
     """f(args), aggregates and window functions.
 
-    count(*) has star=True and no args. `EXTRACT(f FROM x)` is date_part('f', x);
+    count(*) has star=True and no args. `EXTRACT(f FROM x)` is extract('f', x) (as in PostgreSQL 15);
     `COALESCE`, `NULLIF`, `GREATEST`, `LEAST` are plain calls; `position(a IN b)`,
     `substring(x FROM a FOR b)`, `trim(both x FROM y)`, `overlay(...)` become calls with
     positional arguments in PostgreSQL's function order. CURRENT_DATE, CURRENT_TIMESTAMP,
@@ -408,6 +410,8 @@ class Join:
     using: tuple[str, ...] = ()
     natural: bool = False
     pos: int = field(default=-1, compare=False, repr=False)
+    alias: str | None = None  # (a JOIN b) AS j (x, y)
+    column_aliases: tuple[str, ...] = ()
 
 
 FromItem = Union[TableRef, SubqueryRef, FunctionRef, ValuesRef, Join]
@@ -478,6 +482,7 @@ class OnConflict:
     action: str = "nothing"  # 'nothing' | 'update'
     assignments: tuple[tuple[str, Expr], ...] = ()
     where: Expr | None = None
+    target_where: Expr | None = None  # ON CONFLICT (cols) WHERE ...: partial index inference
 
 
 @dataclass(frozen=True)
@@ -491,6 +496,7 @@ class Insert:
     alias: str | None = None
     with_: tuple[CTE, ...] = ()
     pos: int = field(default=-1, compare=False, repr=False)
+    recursive: bool = False  # WITH RECURSIVE
 
 
 @dataclass(frozen=True)
@@ -503,6 +509,7 @@ class Update:
     returning: tuple[SelectItem, ...] = ()
     with_: tuple[CTE, ...] = ()
     pos: int = field(default=-1, compare=False, repr=False)
+    recursive: bool = False  # WITH RECURSIVE
 
 
 @dataclass(frozen=True)
@@ -514,6 +521,7 @@ class Delete:
     returning: tuple[SelectItem, ...] = ()
     with_: tuple[CTE, ...] = ()
     pos: int = field(default=-1, compare=False, repr=False)
+    recursive: bool = False  # WITH RECURSIVE
 
 
 @dataclass(frozen=True)
@@ -541,6 +549,11 @@ class ColumnConstraint:
     on_delete: str | None = None  # 'cascade', 'restrict', 'set null', 'set default', 'no action'
     on_update: str | None = None
     always: bool = False
+    deferrable: bool = False  # DEFERRABLE [INITIALLY DEFERRED] after the constraint
+    initially_deferred: bool = False
+    # identity columns' (option, value): 'start', 'increment', 'min_value', 'max_value'
+    # (None: NO MINVALUE/MAXVALUE), 'cycle' (bool), 'cache', 'as' (TypeName), 'owned_by'
+    sequence_options: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -564,6 +577,8 @@ class TableConstraint:
     ref_columns: tuple[str, ...] = ()
     on_delete: str | None = None
     on_update: str | None = None
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -576,6 +591,8 @@ class CreateTable:
     as_query: Query | None = None  # CREATE TABLE t AS SELECT ...
     options: tuple[tuple[str, Expr], ...] = ()  # WITH (fillfactor=...): accepted
     pos: int = field(default=-1, compare=False, repr=False)
+    as_columns: tuple[str, ...] = ()  # CREATE TABLE t (a, b) AS query
+    with_data: bool = True  # False for CREATE TABLE ... AS ... WITH NO DATA
 
 
 @dataclass(frozen=True)
@@ -626,6 +643,7 @@ class AlterAction:
     expr: Expr | None = None
     if_exists: bool = False
     cascade: bool = False
+    if_not_exists: bool = False  # ADD COLUMN IF NOT EXISTS
 
 
 @dataclass(frozen=True)
@@ -643,6 +661,7 @@ class CreateView:
     column_aliases: tuple[str, ...] = ()
     or_replace: bool = False
     pos: int = field(default=-1, compare=False, repr=False)
+    temporary: bool = False  # CREATE TEMP VIEW
 
 
 @dataclass(frozen=True)
@@ -707,6 +726,7 @@ class Explain:
     analyze: bool = False
     verbose: bool = False
     pos: int = field(default=-1, compare=False, repr=False)
+    options: tuple[tuple[str, Expr | None], ...] = ()  # EXPLAIN (FORMAT JSON, ...)
 
 
 @dataclass(frozen=True)

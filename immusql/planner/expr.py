@@ -201,6 +201,8 @@ class ExprCompiler:
         return Compiled(fn, rtype)
 
     def _BinaryOp(self, n: ast.BinaryOp) -> Compiled:
+        if isinstance(n.left, ast.RowExpr) and isinstance(n.right, ast.RowExpr):
+            return self._compile(_row_comparison(n))
         return self.binary(n.op, self._compile(n.left), self._compile(n.right), n)
 
     def _UnaryOp(self, n: ast.UnaryOp) -> Compiled:
@@ -376,7 +378,8 @@ class ExprCompiler:
         conds = [self._bool(c) for c, _ in whens]
         results = [self._compile(r) for _, r in whens]
         default = self._compile(n.default) if n.default is not None else constant(None, T.UNKNOWN)
-        known = [c.type for c in results + [default] if c.type != T.UNKNOWN]
+        # PostgreSQL resolves the ELSE branch first (transformCaseExpr puts it in front)
+        known = [c.type for c in [default] + results if c.type != T.UNKNOWN]
         target = casts.common_type(known, "CASE") if known else T.TEXT
         results = [self.coerce(c, target, r) for c, (_, r) in zip(results, whens)]
         default = self.coerce(default, target, n.default)
@@ -456,6 +459,9 @@ class ExprCompiler:
                                            position=_pos(n))
         left, right = self._unify_unknown(self._compile(n.args[0]), self._compile(n.args[1]), n)
         impl, _ = operators.resolve_binary("=", left.type, right.type)
+        declared = getattr(impl, "arg_types", (left.type,))[0]
+        if declared != left.type and declared.oid not in (2283, 2277, 2776):
+            left = self.cast(left, declared, explicit=False)  # NULLIF(1, 1.0) is numeric
         lf, rf = left.fn, right.fn
 
         def fn(row):
@@ -640,6 +646,29 @@ class ExprCompiler:
         run, types_ = self._subquery(n.query)
         return Compiled(lambda row: [r[0] for r in run(row)], T.array_of(types_[0]),
                         name="array")
+
+
+def _row_comparison(n: ast.BinaryOp) -> ast.Expr:
+    """(a, b) op (x, y) as PostgreSQL defines it: pairwise for = and <>, lexicographic
+    for the orderings."""
+    left, right = n.left.items, n.right.items
+    if len(left) != len(right):
+        raise errors.SyntaxError("unequal number of entries in row expressions",
+                                 position=_pos(n))
+    pairs = list(zip(left, right))
+    if n.op == "=":
+        return ast.BoolOp("and", tuple(ast.BinaryOp("=", a, b) for a, b in pairs))
+    if n.op == "<>":
+        return ast.BoolOp("or", tuple(ast.BinaryOp("<>", a, b) for a, b in pairs))
+    if n.op in ("<", "<=", ">", ">="):
+        strict = n.op[0]
+        a, b = pairs[-1]
+        expr: ast.Expr = ast.BinaryOp(n.op, a, b)
+        for a, b in reversed(pairs[:-1]):
+            expr = ast.BoolOp("or", (ast.BinaryOp(strict, a, b),
+                                     ast.BoolOp("and", (ast.BinaryOp("=", a, b), expr))))
+        return expr
+    raise errors.FeatureNotSupported(f"row comparison with {n.op}", position=_pos(n))
 
 
 def _similar_matcher(pattern: str, escape, ci: bool):

@@ -26,6 +26,7 @@ class OutputColumn:
     type: T.SqlType
     table_id: int = 0
     column_id: int = 0
+    unknown: bool = False  # an untyped literal shown as text: a UNION may still type it
 
 
 @dataclass
@@ -143,13 +144,15 @@ class QueryPlanner:
         if len(left.columns) != len(right.columns):
             raise errors.SyntaxError(f"each {s.op.upper()} query must have the same number "
                                      "of columns", position=_pos(s))
-        types_ = []
+        types_, unknown = [], []
         for lc, rc in zip(left.columns, right.columns):
-            known = [t for t in (lc.type, rc.type) if t != T.UNKNOWN]
+            known = [c.type for c in (lc, rc) if c.type != T.UNKNOWN and not c.unknown]
             types_.append(casts.common_type(known, s.op.upper()) if known else T.TEXT)
+            unknown.append(not known)
         lop = _coerce_plan(left, types_, self.ctx)
         rop = _coerce_plan(right, types_, self.ctx)
-        cols = [OutputColumn(c.name, t) for c, t in zip(left.columns, types_)]
+        cols = [OutputColumn(c.name, t, unknown=u)
+                for c, t, u in zip(left.columns, types_, unknown)]
         return Plan(ops.SetOp(s.op, s.all, lop, rop), cols)
 
     # ------------------------------------------------------------------ SELECT ----------
@@ -187,7 +190,8 @@ class QueryPlanner:
         for item, c in zip(items, compiled):
             name = item.alias or output_name(item.expr, c)
             src = _source_of(item.expr, scope)
-            cols.append(OutputColumn(name, c.type if c.type != T.UNKNOWN else T.TEXT, *src))
+            cols.append(OutputColumn(name, c.type if c.type != T.UNKNOWN else T.TEXT, *src,
+                                     unknown=c.type == T.UNKNOWN))
         compiled = [comp.cast(c, T.TEXT, explicit=False) if c.type == T.UNKNOWN else c
                     for c in compiled]
         # ORDER BY and DISTINCT ON keys: output columns (by ordinal, name or expression)
@@ -212,6 +216,10 @@ class QueryPlanner:
         order_keys = [ops.SortKey(_slot(s), o.descending, o.nulls_first)
                       for s, o in zip(order_slots, order_by)]
         if sel.distinct_on:
+            if order_by and set(order_slots[:len(on_slots)]) != set(on_slots[:len(order_slots)]):
+                raise errors.InvalidColumnReference(
+                    "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                    position=_pos(sel.distinct_on[0]))
             leading = [ops.SortKey(_slot(s), False, None) for s in on_slots]
             op = ops.Sort(op, leading + order_keys)
             op = ops.DistinctOn(op, [_slot(s) for s in on_slots])
@@ -359,6 +367,9 @@ class QueryPlanner:
                 hits = [i for i, c in enumerate(plan.columns) if c.name == e.parts[0]]
                 slot = hits[0] if hits else None
             if slot is None:
+                if isinstance(e, ast.ColumnRef):
+                    raise errors.UndefinedColumn(f'column "{e.parts[-1]}" does not exist',
+                                                 position=_pos(e))
                 raise errors.FeatureNotSupported(
                     "ORDER BY on a set operation must name an output column", position=_pos(e))
             keys.append(ops.SortKey(_slot(slot), o.descending, o.nulls_first))
@@ -369,16 +380,17 @@ class QueryPlanner:
             return plan
         comp = ExprCompiler(outer or Scope(), self.ctx, clause="LIMIT")
 
-        def value(e, what):
+        def value(e, what, error):
             if e is None:
                 return None
             c = comp.compile(e)
-            c = comp.coerce(c, T.INT8, e) if c.type != T.INT8 else c
+            c = comp.coerce(c, T.INT8, e, "assignment") if c.type != T.INT8 else c
             v = c.fn(())
             if v is not None and v < 0:
-                raise errors.InvalidRowCountInLimitClause(f"{what} must not be negative")
+                raise error(f"{what} must not be negative")
             return v
-        n, skip = value(limit, "LIMIT"), value(offset, "OFFSET") or 0
+        n = value(limit, "LIMIT", errors.InvalidRowCountInLimitClause)
+        skip = value(offset, "OFFSET", errors.InvalidRowCountInResultOffsetClause) or 0
         return Plan(ops.Limit(plan.op, n, skip), plan.columns)
 
 

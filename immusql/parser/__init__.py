@@ -1,0 +1,181 @@
+"""immusql's SQL parser: PostgreSQL 15's dialect (plus immudb's time travel) to the typed
+AST of `immusql.parser.ast`.
+
+    parse(sql)      -> list of statements (split at `;`, empty statements skipped)
+    parse_one(sql)  -> exactly one statement, else SyntaxError
+
+Pipeline: `lexer.Tokenizer` (PostgreSQL's lexical rules) -> Lark LALR(1) over
+`GRAMMAR_PATH`, with `transformer.AstBuilder` applied at each reduction (no parse tree is
+built, and nothing recurses, so deeply nested input cannot overflow the Python stack).
+Errors are immusql.errors classes with PostgreSQL's SQLSTATE, message and 1-based
+`.position`: SyntaxError (42601) for malformed input, StatementTooComplex (54001) beyond
+the nesting limits, a few data errors (22P02, 22025, 22021) for bad escapes in constants.
+
+The LALR tables take seconds to build, so they are built once per process, on first use,
+and cached on disk (Lark's cache) in a per-user directory: $IMMUSQL_PARSER_CACHE (a
+directory, or "0" to disable), else $XDG_CACHE_HOME/immusql or ~/.cache/immusql. The cache
+is a pickle, so it is only used from a directory owned by the current user and writable by
+no one else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+from pathlib import Path
+
+import lark
+from lark import Lark, Token
+from lark.exceptions import UnexpectedInput
+from lark.lexer import Lexer
+
+from .. import errors
+from . import ast
+from .common import TokenError
+from .errors import from_token_error, from_unexpected
+from .lexer import MAX_NESTING, Tokenizer
+from .transformer import AstBuilder
+
+__all__ = ["parse", "parse_one", "GRAMMAR_PATH", "MAX_DEPTH", "MAX_NESTING", "ast"]
+
+GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "sql.lark"
+
+# Deepest AST accepted (nodes from the statement down to a leaf). Deeper statements raise
+# StatementTooComplex (54001), so code walking the AST recursively stays far from Python's
+# recursion limit.
+MAX_DEPTH = 200
+
+
+class _TokenFeed(Lexer):
+    """Lark's lexer slot: the statement's tokens come already made by `Tokenizer`."""
+
+    def __init__(self, lexer_conf):
+        pass
+
+    def lex(self, data):
+        return iter(data)
+
+
+class _Parser:
+    """The Lark parser and the tokenizer for its keywords (built once, then shared)."""
+
+    def __init__(self):
+        grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
+        self.lark = Lark(grammar, parser="lalr", lexer=_TokenFeed, transformer=AstBuilder(),
+                         maybe_placeholders=True, cache=_cache_file(grammar))
+        self.tokenizer = Tokenizer(self.lark.terminals)
+        self.keywords = frozenset(self.tokenizer.keywords.values())
+        frontend = self.lark.parser
+        self._parse = frontend.parse
+
+
+_lock = threading.Lock()
+_instance: _Parser | None = None
+
+
+def _parser() -> _Parser:
+    global _instance
+    if _instance is None:
+        with _lock:
+            if _instance is None:
+                _instance = _Parser()
+    return _instance
+
+
+def _cache_file(grammar: str) -> str | bool:
+    """Where Lark may cache the parse tables, or False (see the module docstring)."""
+    setting = os.environ.get("IMMUSQL_PARSER_CACHE")
+    if setting == "0":
+        return False
+    base = Path(setting) if setting else (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "immusql")
+    try:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = base.stat()
+        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+            return False
+    except OSError:
+        return False
+    key = f"{grammar}\0{lark.__version__}\0{sys.version_info[:2]}".encode()
+    return str(base / f"sql-lark-{hashlib.sha256(key).hexdigest()[:20]}.cache")
+
+
+def parse(sql: str) -> list[ast.Statement]:
+    """The statements of `sql`, separated by `;` (empty statements are skipped)."""
+    parser = _parser()
+    tokens = parser.tokenizer.tokenize(sql)
+    statements = []
+    first = 0
+    for i, tok in enumerate(tokens):
+        if tok.type == "SEMICOLON":
+            if i > first:
+                statements.append(_statement(parser, sql, tokens, first, i))
+            first = i + 1
+    if first < len(tokens):
+        statements.append(_statement(parser, sql, tokens, first, len(tokens)))
+    return statements
+
+
+def parse_one(sql: str) -> ast.Statement:
+    """The one statement of `sql` (a trailing `;` is fine); SyntaxError for none or several."""
+    statements = parse(sql)
+    if len(statements) == 1:
+        return statements[0]
+    if not statements:
+        raise errors.SyntaxError("syntax error at end of input", position=len(sql) + 1,
+                                 hint="The query is empty: one statement was expected.")
+    raise errors.SyntaxError("cannot insert multiple commands into a prepared statement",
+                             position=statements[1].pos + 1)
+
+
+def _statement(parser: _Parser, sql: str, tokens: list[Token], first: int, last: int):
+    """Parse tokens[first:last], one statement."""
+    try:
+        stmt = parser._parse(tokens[first:last])
+    except UnexpectedInput as e:
+        raise from_unexpected(sql, tokens, first, last, e, parser.keywords) from None
+    except TokenError as e:
+        raise from_token_error(sql, tokens, e) from None
+    except (RecursionError, MemoryError):
+        raise _too_complex(tokens[first].start_pos, "The statement is too large.") from None
+    start = tokens[first].start_pos
+    if stmt.pos != start:  # e.g. a query written in parentheses or after WITH
+        object.__setattr__(stmt, "pos", start)  # a node just built, not yet shared
+    if last - first > MAX_DEPTH // 2 and _deeper_than(stmt, MAX_DEPTH):
+        raise _too_complex(start, f"Expressions or queries are nested more than {MAX_DEPTH} "
+                                  "levels deep.")
+    return stmt
+
+
+def _too_complex(pos: int, detail: str) -> errors.StatementTooComplex:
+    return errors.StatementTooComplex("stack depth limit exceeded", position=pos + 1,
+                                      detail=detail, hint="Simplify the statement.")
+
+
+def _deeper_than(node, limit: int) -> bool:
+    """Whether the AST under `node` is more than `limit` nodes deep (iteratively: the point
+    is to reject trees too deep for recursive code). Only called for statements of more
+    than limit/2 tokens: each level of nesting takes at least one token... or two."""
+    stack = [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        for value in vars(item).values():
+            if value.__class__ is tuple:
+                _push_tuple(stack, value, depth + 1)
+            elif hasattr(value, "__dataclass_fields__"):
+                stack.append((value, depth + 1))
+    return False
+
+
+def _push_tuple(stack, values: tuple, depth: int) -> None:
+    pending = [values]
+    while pending:
+        for value in pending.pop():
+            if value.__class__ is tuple:
+                pending.append(value)
+            elif hasattr(value, "__dataclass_fields__"):
+                stack.append((value, depth))

@@ -1,0 +1,118 @@
+"""Syntax errors in PostgreSQL's words: `syntax error at or near "FORM"` or `syntax error at
+end of input`, SQLSTATE 42601, with `.position` the 1-based character offset of the
+offending token (the "P" field of PostgreSQL's ErrorResponse).
+
+Lark reports an UnexpectedToken (with the set of terminals it expected); the transformer
+reports a `TokenError` at an offset. Both become `immusql.errors.SyntaxError` here, where the
+SQL text is known. A small table of hints (a reserved word used as a name, a keyword typo, a
+missing parenthesis, a trailing comma) adds a HINT where one is likely to help; the message
+itself stays PostgreSQL's.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from lark import Token
+from lark.exceptions import UnexpectedInput
+
+from .. import errors
+from .common import TokenError
+
+_NEAR_MAX = 100  # characters of a (long) token quoted in a message
+# Keywords that start a clause: after a comma they usually mean the comma is extra.
+_CLAUSE_KEYWORDS = frozenset({
+    "FROM", "WHERE", "GROUP", "HAVING", "WINDOW", "ORDER", "LIMIT", "OFFSET", "FETCH", "FOR",
+    "UNION", "INTERSECT", "EXCEPT", "RETURNING", "ON", "USING", "INTO", "VALUES", "SET",
+    "RPAR"})
+
+
+def token_text(sql: str, token: Token) -> str:
+    """The token as written (a long string constant is cut short)."""
+    end = token.end_pos if token.end_pos is not None else token.start_pos + len(token)
+    return sql[token.start_pos:min(end, token.start_pos + _NEAR_MAX)]
+
+
+def syntax_error(sql: str, token: Token | None, *, hint: str | None = None,
+                 detail: str | None = None) -> errors.SyntaxError:
+    """`syntax error at or near "<token>"`, or `... at end of input` without a token."""
+    if token is None:
+        return errors.SyntaxError("syntax error at end of input", position=len(sql) + 1,
+                                  hint=hint, detail=detail)
+    return errors.SyntaxError(f'syntax error at or near "{token_text(sql, token)}"',
+                              position=token.start_pos + 1, hint=hint, detail=detail)
+
+
+def _token_at(tokens: list[Token], start: int) -> Token | None:
+    """The token starting at `start` (binary search: tokens are in text order)."""
+    lo, hi = 0, len(tokens)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tokens[mid].start_pos < start:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < len(tokens) and tokens[lo].start_pos == start:
+        return tokens[lo]
+    return None
+
+
+def from_token_error(sql: str, tokens: list[Token], err: TokenError) -> errors.Error:
+    """The error the transformer detected at a token."""
+    cls = err.error_class or errors.SyntaxError
+    token = _token_at(tokens, err.start) if err.start >= 0 else None
+    if err.message is None:
+        if token is None and 0 <= err.start < len(sql):
+            return errors.SyntaxError(f'syntax error at or near "{sql[err.start:][:_NEAR_MAX]}"',
+                                      position=err.start + 1, hint=err.hint)
+        return syntax_error(sql, token, hint=err.hint, detail=err.detail)
+    position = err.start + 1 if err.start >= 0 else None
+    return cls(err.message, position=position, hint=err.hint, detail=err.detail)
+
+
+def from_unexpected(sql: str, tokens: list[Token], first: int, last: int,
+                    err: UnexpectedInput, keywords: frozenset[str]) -> errors.SyntaxError:
+    """The error for Lark's UnexpectedInput while parsing tokens[first:last], one
+    statement; tokens[last], if any, is the `;` that ended it."""
+    token = getattr(err, "token", None)
+    expected = getattr(err, "expected", None) or set()
+    if token is None or token.type == "$END":
+        index = last
+        token = tokens[last] if last < len(tokens) else None
+    else:
+        index = _index_of(tokens, token, first, last)
+    previous = tokens[index - 1] if index > first else None
+    hint = _hint(sql, tokens[first:index], token, previous, expected, keywords)
+    return syntax_error(sql, token, hint=hint)
+
+
+def _index_of(tokens, token, first, last) -> int:
+    for i in range(first, last):
+        if tokens[i] is token:
+            return i
+    return last
+
+
+def _hint(sql, before, token, previous, expected, keywords) -> str | None:
+    """A hint for the likely mistake, or None."""
+    if token is None or token.type == "SEMICOLON":
+        depth = sum(1 for t in before if t.type == "LPAR") - sum(
+            1 for t in before if t.type == "RPAR")
+        if depth > 0:
+            return f"{depth} parenthesis{'es are' if depth > 1 else ' is'} not closed."
+        return None
+    text = token_text(sql, token)
+    if previous is not None and previous.type == "COMMA" and token.type in _CLAUSE_KEYWORDS:
+        return f'Is the comma before "{text}" one too many?'
+    if token.type == "RPAR" and sum(1 for t in before if t.type == "LPAR") <= sum(
+            1 for t in before if t.type == "RPAR"):
+        return 'This ")" closes no parenthesis.'
+    if token.type in keywords and ("IDENT" in expected or "QIDENT" in expected):
+        return (f'"{text}" is a reserved keyword here; write it in double quotes '
+                f'("{token.lower()}") to use it as a name.')
+    if token.type in ("IDENT",) or token.type in keywords:
+        candidates = sorted(t for t in expected if t in keywords)
+        match = difflib.get_close_matches(text.upper(), candidates, n=1, cutoff=0.75)
+        if match:
+            return f"Perhaps you meant {match[0]}."
+    return None

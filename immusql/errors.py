@@ -300,6 +300,10 @@ class SequenceGeneratorLimitExceeded(DataError, sqlstate="2200H"):
     pass
 
 
+class ObjectNotInPrerequisiteState(OperationalError, sqlstate="55000"):
+    pass
+
+
 class CantChangeRuntimeParam(OperationalError, sqlstate="55P02"):
     pass
 

@@ -268,10 +268,11 @@ class WindowSpec:
 class FuncCall(Expr):
     """f(args), aggregates and window functions.
 
-    count(*) has star=True and no args. `EXTRACT(f FROM x)` is extract('f', x) (as in PostgreSQL 15);
-    `COALESCE`, `NULLIF`, `GREATEST`, `LEAST` are plain calls; `position(a IN b)`,
-    `substring(x FROM a FOR b)`, `trim(both x FROM y)`, `overlay(...)` become calls with
-    positional arguments in PostgreSQL's function order. CURRENT_DATE, CURRENT_TIMESTAMP,
+    count(*) has star=True and no args. `EXTRACT(f FROM x)` is extract('f', x), as in
+    PostgreSQL 15 (numeric, where date_part gives double precision); `COALESCE`, `NULLIF`,
+    `GREATEST`, `LEAST` are plain calls; `position(a IN b)`, `substring(x FROM a FOR b)`,
+    `trim(both x FROM y)`, `overlay(...)` become calls with positional arguments in
+    PostgreSQL's function order. CURRENT_DATE, CURRENT_TIMESTAMP,
     LOCALTIMESTAMP, CURRENT_USER, SESSION_USER, CURRENT_SCHEMA... are calls without
     arguments (name lower case), as are now() and friends.
     """

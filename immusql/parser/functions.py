@@ -1,8 +1,8 @@
 """Function calls: plain calls with DISTINCT / ORDER BY / FILTER / OVER / WITHIN GROUP,
 window specifications, and the SQL-standard functions with special syntax.
 
-The special forms become ordinary calls with PostgreSQL's argument order, as gram.y does:
-EXTRACT(f FROM x) -> extract('f', x) (PostgreSQL 15: numeric, unlike date_part), POSITION(a IN b) -> position(b, a),
+The special forms become ordinary calls with PostgreSQL 15's names and argument order, as
+gram.y builds them: EXTRACT(f FROM x) -> extract('f', x), POSITION(a IN b) -> position(b, a),
 SUBSTRING(x FROM a FOR b) -> substring(x, a, b), TRIM(LEADING c FROM x) -> ltrim(x, c),
 OVERLAY(x PLACING y FROM a FOR b) -> overlay(x, y, a, b); CURRENT_DATE, CURRENT_TIMESTAMP(3),
 USER ... become calls without arguments (or with the precision) named by the keyword.

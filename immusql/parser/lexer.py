@@ -77,15 +77,13 @@ _LOOKAHEAD = {
 _LOOKAHEAD_FOLLOWERS = frozenset().union(*(f for _, f in _LOOKAHEAD.values()))
 
 
-def _near(sql: str, start: int) -> str:
-    return sql[start:start + _NEAR_MAX]
-
-
-def _lex_error(message: str, sql: str, start: int, cls=errors.SyntaxError, **kw):
-    """PostgreSQL's scanner_yyerror(): "<message> at or near "<rest>"" at the token start."""
+def _lex_error(message: str, sql: str, start: int, end: int | None = None):
+    """PostgreSQL's scanner_yyerror(): `<message> at or near "<token>"` at the token's start,
+    where the token of an unterminated literal is the rest of the input (cut short here)."""
     if start >= len(sql):
-        return cls(f"{message} at end of input", position=len(sql) + 1, **kw)
-    return cls(f'{message} at or near "{_near(sql, start)}"', position=start + 1, **kw)
+        return errors.SyntaxError(f"{message} at end of input", position=len(sql) + 1)
+    near = sql[start:min(end if end is not None else len(sql), start + _NEAR_MAX)]
+    return errors.SyntaxError(f'{message} at or near "{near}"', position=start + 1)
 
 
 def _data_error(cls, message: str, sqlstate: str | None, start: int, **kw):
@@ -172,7 +170,7 @@ class Tokenizer:
                     text = _split_operator(text)
                     end = pos + len(text)
                     if len(text) >= NAMEDATALEN:
-                        raise _lex_error("operator too long", sql, pos)
+                        raise _lex_error("operator too long", sql, pos, end)
                 ttype = PUNCTUATION.get(text, "OP")
                 if ttype in _OPENERS:
                     depth += 1
@@ -253,7 +251,7 @@ def _scan_quoted_identifier(sql: str, start: int, body: int, unicode: bool) -> t
         break
     name = "".join(parts)
     if not name:
-        raise _lex_error("zero-length delimited identifier", sql, start)
+        raise _lex_error("zero-length delimited identifier", sql, start, j + 1)
     if unicode:
         name = _decode_unicode_escapes(name, start)
     return truncate_identifier(name), j + 1

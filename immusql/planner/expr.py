@@ -177,7 +177,7 @@ class ExprCompiler:
         return left, right
 
     def binary(self, op: str, left: Compiled, right: Compiled, node) -> Compiled:
-        left, right = self._unify_unknown(left, right, node)
+        # unknown-typed literals are typed by operator resolution (json -> 'key' is text)
         try:
             impl, rtype = operators.resolve_binary(op, left.type, right.type, self.ctx.fctx)
         except errors.Error as e:
@@ -677,7 +677,81 @@ def _similar_matcher(pattern: str, escape, ci: bool):
     return lambda s: rx.match(s) is not None
 
 
+def _sequence_call(self: ExprCompiler, n: ast.FuncCall) -> Compiled:
+    """nextval/currval/setval/lastval: they read and move sequences in the engine."""
+    name = n.name.last
+    args = [self._compile(a) for a in n.args]
+    expected = {"nextval": 1, "currval": 1, "lastval": 0, "setval": (2, 3)}[name]
+    if len(args) not in ((expected,) if isinstance(expected, int) else expected):
+        types_ = ", ".join(T.format_type(a.type) for a in args)
+        raise errors.UndefinedFunction(f"function {name}({types_}) does not exist",
+                                       position=_pos(n))
+    ctx = self.ctx
+    session = ctx.session
+
+    def sequence_of(value):
+        if isinstance(value, int):
+            rel = ctx.catalog.relations.get(value)
+        else:
+            parts = tuple(p.strip('"') for p in str(value).split("."))
+            rel = ctx.catalog.find(ast.Name(parts), ctx.search_path)
+            if rel is None:
+                raise errors.UndefinedTable(f'relation "{value}" does not exist')
+        if rel is None or rel.kind != "sequence":
+            raise errors.WrongObjectType(f'"{getattr(rel, "name", value)}" is not a sequence')
+        return rel
+
+    fns = [a.fn for a in args]
+    if name == "lastval":
+        def fn(row):
+            if session.last_sequence_value is None:
+                raise errors.ObjectNotInPrerequisiteState("lastval is not yet defined in this session")
+            return session.last_sequence_value
+    elif name == "nextval":
+        def fn(row):
+            v = fns[0](row)
+            if v is None:
+                return None
+            seq = sequence_of(v)
+            value = ctx.engine.nextval(seq)
+            session.sequence_values[seq.id] = session.last_sequence_value = value
+            return value
+    elif name == "currval":
+        def fn(row):
+            v = fns[0](row)
+            if v is None:
+                return None
+            seq = sequence_of(v)
+            if seq.id not in session.sequence_values:
+                raise errors.ObjectNotInPrerequisiteState(
+                    f'currval of sequence "{seq.name}" is not yet defined in this session')
+            return session.sequence_values[seq.id]
+    else:
+        def fn(row):
+            vals = [f(row) for f in fns]
+            if any(v is None for v in vals):
+                return None
+            seq = sequence_of(vals[0])
+            value = int(vals[1])
+            called = bool(vals[2]) if len(vals) > 2 else True
+            opts = seq.sequence
+            if not opts.get("min", 1) <= value <= opts.get("max", (1 << 63) - 1):
+                raise errors.NumericValueOutOfRange(
+                    f'setval: value {value} is out of bounds for sequence "{seq.name}" '
+                    f'({opts.get("min", 1)}..{opts.get("max", (1 << 63) - 1)})')
+            inc = opts.get("increment", 1)
+            ctx.engine.reset_sequence(seq, value if called else value - inc)
+            if called:
+                session.sequence_values[seq.id] = session.last_sequence_value = value
+            return value
+    return Compiled(fn, T.INT8, name=name)
+
+
 _SPECIAL = {
+    "nextval": _sequence_call,
+    "currval": _sequence_call,
+    "setval": _sequence_call,
+    "lastval": _sequence_call,
     "coalesce": ExprCompiler._coalesce,
     "nullif": ExprCompiler._nullif,
     "greatest": lambda self, n: self._extreme(n, True),

@@ -145,6 +145,8 @@ class Session:
         self.savepoints: list[tuple[str, tuple, Catalog | None]] = []
         self.tx_started_at: datetime.datetime | None = None
         self.user = "immusql"
+        self.sequence_values: dict[int, int] = {}  # currval() per sequence
+        self.last_sequence_value: int | None = None  # lastval()
         from .functions import FunctionContext
         self.fctx = FunctionContext(user=self.user)
 

@@ -16,3 +16,10 @@ def is_aggregate(name: str) -> bool:
 
 def is_window_only(name: str) -> bool:
     return name.lower() in WINDOW_ONLY
+
+
+def is_set_returning(name: str) -> bool:
+    """Set-returning (and not also a plain function of the same name)."""
+    functions._ensure_loaded()
+    n = name.lower()
+    return n in functions._SRFS and n not in functions._FUNCS

@@ -181,6 +181,8 @@ class FromPlanner:
 
     def _join_item(self, j: ast.Join, lateral):
         l_op, l_cols = self.plan_item(j.left, lateral)
+        if _is_lateral(j.right) and not j.using and not j.natural:
+            return self._lateral_join(j, l_op, l_cols)
         r_op, r_cols = self.plan_item(j.right, lateral)
         kind = j.kind
         using = list(j.using)
@@ -203,6 +205,27 @@ class FromPlanner:
         if kind == "cross":
             kind = "inner"
         op = self._join(l_op, l_cols, r_op, r_cols, conjuncts, kind, j.on)
+        return op, l_cols + r_cols
+
+    def _lateral_join(self, j: ast.Join, l_op, l_cols):
+        """x JOIN LATERAL (...) ON ...: the right side is re-run for every left row."""
+        if j.kind in ("right", "full"):
+            raise errors.SyntaxError(f"the combining JOIN type must be INNER or LEFT for a "
+                                     "LATERAL reference", position=_pos(j))
+        lat = Scope(columns=list(l_cols), parent=self.scope.parent)
+        lat.outer.row = (None,) * len(l_cols)
+        r_op, r_cols = self.plan_item(j.right, lat)
+
+        def factory(row, lat=lat, r_op=r_op):
+            lat.outer.row = row
+            return r_op
+        residual = None
+        if j.on is not None:
+            both = Scope(columns=list(l_cols) + list(r_cols), parent=self.scope.parent)
+            residual = ExprCompiler(both, self.ctx, clause="JOIN/ON").predicate(j.on)
+        kind = "inner" if j.kind == "cross" else j.kind
+        op = ops.NestedLoopJoin(l_op, factory, residual, kind, lateral=True,
+                                right_columns=len(r_cols))
         return op, l_cols + r_cols
 
     def _using_join(self, l_op, l_cols, r_op, r_cols, kind, conds, using):

@@ -14,7 +14,7 @@ from .. import errors
 from ..parser import ast
 from . import casts, functions, ops
 from . import types as T
-from .callinfo import is_aggregate
+from .callinfo import is_aggregate, is_set_returning
 from .expr import Compiled, ExprCompiler, output_name
 from .scope import Scope
 from .walk import contains_aggregate, find_calls
@@ -185,7 +185,16 @@ class QueryPlanner:
         if calls:
             op, replacements = self._windows(op, scope, calls, windows, replacements)
         comp = ExprCompiler(scope, self.ctx, replacements, clause="SELECT")
-        compiled = [comp.compile(i.expr) for i in items]
+        srfs: dict[int, tuple] = {}  # item position -> (srf, arg fns)
+        compiled = []
+        for pos, i in enumerate(items):
+            if isinstance(i.expr, ast.FuncCall) and i.expr.over is None and \
+                    is_set_returning(i.expr.name.last):
+                c, srf = self._srf_item(comp, i.expr)
+                srfs[pos] = srf
+                compiled.append(c)
+            else:
+                compiled.append(comp.compile(i.expr))
         cols = []
         for item, c in zip(items, compiled):
             name = item.alias or output_name(item.expr, c)
@@ -212,7 +221,11 @@ class QueryPlanner:
         order_slots = [key_slot(o.expr, True) for o in order_by]
         on_slots = [key_slot(e, False) for e in sel.distinct_on]
         width = len(compiled)
-        op = ops.Project(op, [c.fn for c in compiled + extra])
+        if srfs:
+            op = ProjectSet(op, [srfs.get(i, c.fn) for i, c in enumerate(compiled + extra)],
+                            set(srfs))
+        else:
+            op = ops.Project(op, [c.fn for c in compiled + extra])
         order_keys = [ops.SortKey(_slot(s), o.descending, o.nulls_first)
                       for s, o in zip(order_slots, order_by)]
         if sel.distinct_on:
@@ -231,6 +244,23 @@ class QueryPlanner:
         if extra:
             op = ops.Project(op, [_slot(i) for i in range(width)])
         return Plan(op, cols)
+
+    def _srf_item(self, comp: ExprCompiler, call: ast.FuncCall):
+        """A set-returning function in the select list (PostgreSQL's ProjectSet)."""
+        args = [comp.compile(a) for a in call.args]
+        args = [comp.cast(a, T.TEXT, explicit=False) if a.type == T.UNKNOWN else a
+                for a in args]
+        impl, out_cols = functions.set_returning_function(
+            call.name.last, [a.type for a in args], self.ctx.fctx)
+        if len(out_cols) != 1:
+            raise errors.FeatureNotSupported(
+                f"{call.name.last}() returning several columns in a select list")
+        fns = [a.fn for a in args]
+
+        def rows_of(row):
+            return [r[0] for r in impl(*[f(row) for f in fns])]
+        c = Compiled(lambda row: None, out_cols[0][1], name=call.name.last)
+        return c, rows_of
 
     def _expand_items(self, items, scope: Scope) -> list[ast.SelectItem]:
         out = []
@@ -392,6 +422,27 @@ class QueryPlanner:
         n = value(limit, "LIMIT", errors.InvalidRowCountInLimitClause)
         skip = value(offset, "OFFSET", errors.InvalidRowCountInResultOffsetClause) or 0
         return Plan(ops.Limit(plan.op, n, skip), plan.columns)
+
+
+class ProjectSet(ops.Operator):
+    """Select list with set-returning functions: each input row gives as many rows as
+    its longest function result; shorter results are padded with NULL (PostgreSQL 10+)."""
+
+    def __init__(self, child, fns, srf_positions: set):
+        super().__init__([child], len(fns), "ProjectSet")
+        self.fns, self.srf = fns, srf_positions
+
+    def __iter__(self):
+        fns, srf = self.fns, self.srf
+        for row in self.children[0]:
+            sets = {i: fns[i](row) for i in srf}
+            n = max((len(v) for v in sets.values()), default=0)
+            if not n:
+                continue
+            plain = [None if i in srf else f(row) for i, f in enumerate(fns)]
+            for k in range(n):
+                yield tuple((sets[i][k] if k < len(sets[i]) else None) if i in srf
+                            else plain[i] for i in range(len(fns)))
 
 
 class _GroupScope(Scope):

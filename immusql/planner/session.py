@@ -145,6 +145,7 @@ class Session:
         self.savepoints: list[tuple[str, tuple, Catalog | None]] = []
         self.tx_started_at: datetime.datetime | None = None
         self.user = "immusql"
+        self.read_only = False
         self.sequence_values: dict[int, int] = {}  # currval() per sequence
         self.last_sequence_value: int | None = None  # lastval()
         from .functions import FunctionContext
@@ -168,6 +169,9 @@ class Session:
                 "block")
         if self.in_block:
             try:
+                if self.read_only and isinstance(stmt, _WRITES):
+                    raise errors.ReadOnlySqlTransaction(
+                        f"cannot execute {_verb(stmt)} in a read-only transaction")
                 return self._run(stmt, self.tx, params)
             except BaseException:
                 self.failed = True
@@ -237,6 +241,7 @@ class Session:
                 return Result("BEGIN", notices=["there is already a transaction in progress"])
             self.tx = self.engine.store.transaction()
             self.in_block, self.failed = True, False
+            self.read_only = "read only" in " ".join(stmt.modes).lower()
             self.tx_started_at = datetime.datetime.now(datetime.timezone.utc)
             self.savepoints = []
             return Result("BEGIN")
@@ -281,7 +286,7 @@ class Session:
 
     def _end_block(self, commit: bool) -> None:
         tx = self.tx
-        self.tx, self.in_block, self.failed = None, False, False
+        self.tx, self.in_block, self.failed, self.read_only = None, False, False, False
         self.tx_catalog, self.savepoints, self.tx_started_at = None, [], None
         if commit:
             try:
@@ -290,3 +295,13 @@ class Session:
                 raise errors.from_store_error(e) from e
         else:
             tx.rollback()
+
+
+_WRITES = (ast.Insert, ast.Update, ast.Delete, ast.Truncate, ast.CreateTable, ast.Drop,
+           ast.CreateIndex, ast.AlterTable, ast.CreateView, ast.CreateSequence,
+           ast.CreateSchema)
+
+
+def _verb(stmt) -> str:
+    return {ast.Insert: "INSERT", ast.Update: "UPDATE", ast.Delete: "DELETE",
+            ast.Truncate: "TRUNCATE TABLE"}.get(type(stmt), "CREATE")

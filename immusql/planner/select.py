@@ -294,6 +294,7 @@ class QueryPlanner:
         return out
 
     def _aggregate(self, op, scope: Scope, group_exprs, items, order_by, having):
+        group_exprs = group_exprs + self._dependent_columns(scope, group_exprs)
         comp = ExprCompiler(scope, self.ctx, clause="GROUP BY")
         group_compiled = [comp.compile(g) for g in group_exprs]
         calls = find_calls([i.expr for i in items] + [o.expr for o in order_by]
@@ -307,8 +308,6 @@ class QueryPlanner:
                     raise errors.GroupingError("aggregate function calls cannot be nested",
                                                position=_pos(a))
             args = [arg_comp.compile(a) for a in call.args]
-            args = [arg_comp.cast(a, T.TEXT, explicit=False) if a.type == T.UNKNOWN else a
-                    for a in args]
             spec = functions.lookup_aggregate(call.name.last, [a.type for a in args])
             order = [ops.SortKey(arg_comp.compile(o.expr).fn, o.descending, o.nulls_first)
                      for o in call.order_by]
@@ -325,6 +324,36 @@ class QueryPlanner:
         for j, (call, t) in enumerate(zip(calls, agg_types)):
             replacements[call] = (base + j, t)
         return op, new_scope, replacements
+
+    def _dependent_columns(self, scope: Scope, group_exprs) -> list:
+        """GROUP BY a table's primary key makes its other columns usable (PostgreSQL's
+        functional dependency): they are added as group keys, which changes no group."""
+        grouped = set()
+        for g in group_exprs:
+            if isinstance(g, StarColumn):
+                grouped.add(g.slot)
+            elif isinstance(g, ast.ColumnRef):
+                try:
+                    depth, slot, _ = scope.resolve(g.parts)
+                except errors.Error:
+                    continue
+                if depth == 0:
+                    grouped.add(slot)
+        tables: dict = {}
+        for slot, c in enumerate(scope.columns):
+            if c.table_id and c.column_id:
+                tables.setdefault((c.table, c.table_id), {})[c.column_id] = slot
+        extra = []
+        for (_, table_id), slots in tables.items():
+            rel = self.ctx.catalog.relations.get(table_id)
+            if rel is None or not rel.primary_key:
+                continue
+            if all(slots.get(c) in grouped for c in rel.primary_key):
+                for slot in slots.values():
+                    if slot not in grouped:
+                        extra.append(StarColumn(slot, scope.columns[slot].name))
+                        grouped.add(slot)
+        return extra
 
     def _windows(self, op, scope, calls, windows, replacements):
         comp = ExprCompiler(scope, self.ctx, replacements, clause="window functions")

@@ -188,24 +188,25 @@ class TableWriter:
                 continue
             if existing != key:
                 raise self.unique_error(idx.name, new)
-        self._on_parent_change(old, new)
         if new_key != key:
             self.delete(old, key, check_children=False)
             self._write(new, new_key)
-            return new_key
-        self.tx.set(key, self.codec.encode(new))
-        for idx in self.rel.indexes:
-            if idx.primary:
-                continue
-            old_k, _ = index_entry(self.rel, idx, self.codec, old, key)
-            new_k, new_v = index_entry(self.rel, idx, self.codec, new, key)
-            if old_k != new_k:
-                try:
-                    self.tx.delete(old_k)
-                except KeyNotFoundError:
-                    pass
-            self.tx.set(new_k, new_v)
-        return key
+        else:
+            self.tx.set(key, self.codec.encode(new))
+            for idx in self.rel.indexes:
+                if idx.primary:
+                    continue
+                old_k, _ = index_entry(self.rel, idx, self.codec, old, key)
+                new_k, new_v = index_entry(self.rel, idx, self.codec, new, key)
+                if old_k != new_k:
+                    try:
+                        self.tx.delete(old_k)
+                    except KeyNotFoundError:
+                        pass
+                self.tx.set(new_k, new_v)
+        # children follow (or refuse) once the new parent row exists
+        self._on_parent_change(old, new)
+        return new_key
 
     def _on_parent_change(self, old: tuple, new: tuple | None) -> None:
         """Foreign keys pointing at this table: restrict, cascade or set null."""

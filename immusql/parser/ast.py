@@ -552,6 +552,7 @@ class ColumnConstraint:
     always: bool = False
     deferrable: bool = False  # DEFERRABLE [INITIALLY DEFERRED] after the constraint
     initially_deferred: bool = False
+    nulls_not_distinct: bool = False  # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15)
     # identity columns' (option, value): 'start', 'increment', 'min_value', 'max_value'
     # (None: NO MINVALUE/MAXVALUE), 'cycle' (bool), 'cache', 'as' (TypeName), 'owned_by'
     sequence_options: tuple[tuple[str, object], ...] = ()
@@ -580,6 +581,7 @@ class TableConstraint:
     on_update: str | None = None
     deferrable: bool = False
     initially_deferred: bool = False
+    nulls_not_distinct: bool = False  # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15)
 
 
 @dataclass(frozen=True)
@@ -625,6 +627,7 @@ class CreateIndex:
     where: Expr | None = None  # partial index
     include: tuple[str, ...] = ()
     pos: int = field(default=-1, compare=False, repr=False)
+    nulls_not_distinct: bool = False  # UNIQUE INDEX ... NULLS NOT DISTINCT
 
 
 @dataclass(frozen=True)
@@ -675,6 +678,8 @@ class CreateSequence:
     max_value: int | None = None
     cycle: bool = False
     pos: int = field(default=-1, compare=False, repr=False)
+    data_type: TypeName | None = None  # AS smallint|integer|bigint: the default bounds
+    owned_by: Name | None = None  # OWNED BY t.col (None also for OWNED BY NONE)
 
 
 @dataclass(frozen=True)

@@ -68,11 +68,13 @@ _CLOSERS = frozenset({"RPAR", "RSQB"})
 # Characters that let a multi-character operator end in + or - (scan.l's rule).
 _OP_SPECIALS = frozenset("~!@#^&|`?%")
 
-# One-token lookahead, as in PostgreSQL's parser.c base_yylex().
+# One-token lookahead, as in PostgreSQL's parser.c base_yylex(). NULLS is not a keyword
+# here (so it stays a name), except before FIRST/LAST (NULLS_LA in PostgreSQL) and before
+# [NOT] DISTINCT, where PostgreSQL's grammar has its NULLS_P keyword.
 _LOOKAHEAD = {
     "NOT": ("NOT_LA", frozenset({"BETWEEN", "IN", "LIKE", "ILIKE", "SIMILAR"})),
     "WITH": ("WITH_LA", frozenset({"TIME", "ORDINALITY"})),
-    "nulls": ("_NULLS_LA", frozenset({"FIRST", "LAST"})),
+    "nulls": ("_NULLS_LA", frozenset({"FIRST", "LAST", "DISTINCT"})),
 }
 _LOOKAHEAD_FOLLOWERS = frozenset().union(*(f for _, f in _LOOKAHEAD.values()))
 
@@ -162,7 +164,7 @@ class Tokenizer:
                 else:
                     tok = new(ttype, folded, pos, None, None, None, None, end)
                     if ttype in _LOOKAHEAD_FOLLOWERS and out:
-                        self._lookahead(out[-1], ttype)
+                        self._lookahead(out, ttype)
                 append(tok)
             elif kind == "op" or kind == "self" or kind == "special":
                 text = m.group()
@@ -210,7 +212,12 @@ class Tokenizer:
         return out
 
     @staticmethod
-    def _lookahead(prev: Token, follower: str) -> None:
+    def _lookahead(out: list[Token], follower: str) -> None:
+        """Retype the token before `follower` (or before `NOT DISTINCT`) if the pair is one
+        of PostgreSQL's lookahead combinations."""
+        prev = out[-1]
+        if follower == "DISTINCT" and prev.type == "NOT" and len(out) > 1:
+            prev = out[-2]
         rule = _LOOKAHEAD.get(prev.type if prev.type != "IDENT" else prev.value)
         if rule is not None and follower in rule[1]:
             prev.type = rule[0]

@@ -164,11 +164,11 @@ class DdlRules:
         return tuple(c)
 
     def reloption(self, c):
-        name, value = c
-        return name, value if value is not None else Literal(True, "boolean")
+        (name, pos), value = c
+        return name, value if value is not None else Literal(True, "boolean", pos=pos)
 
     def reloption_name(self, c):
-        return ".".join(name_of(t) for t in c)
+        return ".".join(name_of(t) for t in c), c[0].start_pos
 
     def column_def(self, c):
         tok, typ, quals = c[0], c[1], c[2:]
@@ -195,7 +195,13 @@ class DdlRules:
         return ColumnConstraint("null")
 
     def cc_unique(self, c):
-        return ColumnConstraint("unique")
+        return ColumnConstraint("unique", nulls_not_distinct=bool(c[0]))
+
+    def nulls_distinct(self, c):
+        return False
+
+    def nulls_not_distinct(self, c):
+        return True
 
     def cc_primary_key(self, c):
         return ColumnConstraint("primary_key")
@@ -266,7 +272,7 @@ class DdlRules:
         return TableConstraint("check", expr=c[0])
 
     def tc_unique(self, c):
-        return TableConstraint("unique", columns=c[0])
+        return TableConstraint("unique", columns=c[1], nulls_not_distinct=bool(c[0]))
 
     def tc_primary_key(self, c):
         return TableConstraint("primary_key", columns=c[0])
@@ -280,11 +286,12 @@ class DdlRules:
     # --- CREATE INDEX
     def create_index_stmt(self, c):
         tok, unique, _concurrently, index_name, rel, method = c[:6]
-        params, (include, _options, where) = c[6:-1], c[-1]
+        params, (include, nulls_not_distinct, _options, where) = c[6:-1], c[-1]
         name, if_not_exists = index_name or (None, False)
         return CreateIndex(name, rel.name, tuple(params), unique is not None, if_not_exists,
                            name_of(method) if method is not None else None, where,
-                           tuple(include or ()), pos=tok.start_pos)
+                           tuple(include or ()), pos=tok.start_pos,
+                           nulls_not_distinct=bool(nulls_not_distinct))
 
     def index_name(self, c):
         return name_of(c[0]), False
@@ -319,6 +326,7 @@ class DdlRules:
         return CreateSequence(rel.name, bool(if_not_exists), options.get("start"),
                               options.get("increment"), options.get("min_value"),
                               options.get("max_value"), bool(options.get("cycle")),
+                              data_type=options.get("as"), owned_by=options.get("owned_by"),
                               pos=tok.start_pos)
 
     def seq_as(self, c):
@@ -352,7 +360,8 @@ class DdlRules:
         return "cache", c[0]
 
     def seq_owned_by(self, c):
-        return "owned_by", c[0]
+        name = c[0]
+        return "owned_by", None if name.parts == ("none",) else name
 
     def int_value(self, c):
         return int(c[0])

@@ -134,9 +134,10 @@ def create_table(ctx, ct: ast.CreateTable):
 def _create_table_as(ctx, ct, schema):
     from .select import QueryPlanner
     plan = QueryPlanner(ctx).plan_query(ct.as_query)
-    cols = tuple(ast.ColumnDef(c.name, ast.TypeName(_type_name(c.type))) for c in plan.columns)
-    create_table(ctx, ast.CreateTable(ct.name, cols))
-    rel = ctx.catalog.find(ast.Name((schema, ct.name.last)))
+    cat, (table_id,) = ctx.catalog.allocate_ids(1)
+    cols = tuple(Column(i + 1, c.name, c.type) for i, c in enumerate(plan.columns))
+    rel = Relation(table_id, schema, ct.name.last, "table", cols, next_column_id=len(cols) + 1)
+    _commit_catalog(ctx, cat.with_relation(rel), [rel])
     writer = TableWriter(ctx, rel)
     n = 0
     for row in plan.rows():
@@ -144,11 +145,6 @@ def _create_table_as(ctx, ct, schema):
         n += 1
     from .session import Result
     return Result(f"SELECT {n}", rowcount=n)
-
-
-def _type_name(t) -> str:
-    from .types import format_type
-    return format_type(t)
 
 
 def _column(ctx, cat, schema, table, cd: ast.ColumnDef, col_id):

@@ -131,7 +131,7 @@ class ExprCompiler:
         if k == "string":
             return constant(v, T.UNKNOWN)
         if k == "boolean":
-            return constant(v, T.BOOL, "bool")
+            return constant(v, T.BOOL)
         if k == "null":
             return constant(None, T.UNKNOWN)
         if k in ("bytes", "bitstring"):
@@ -420,8 +420,13 @@ class ExprCompiler:
         if special is not None and n.over is None:
             return special(self, n)
         if n.over is not None or is_aggregate(name) or is_window_only(name):
-            where = "window functions" if n.over is not None else "aggregate functions"
-            raise errors.GroupingError(f"{where} are not allowed in {self.clause}",
+            if n.over is not None or is_window_only(name):
+                if self.clause == "window functions":
+                    raise errors.WindowingError("window function calls cannot be nested",
+                                                position=_pos(n))
+                raise errors.WindowingError(
+                    f"window functions are not allowed in {self.clause}", position=_pos(n))
+            raise errors.GroupingError(f"aggregate functions are not allowed in {self.clause}",
                                        position=_pos(n))
         args = [self._compile(a) for a in n.args]
         try:
@@ -792,8 +797,6 @@ def output_name(node, compiled: Compiled | None = None) -> str:
         return "array"
     if isinstance(node, ast.Exists):
         return "exists"
-    if isinstance(node, ast.Literal) and node.kind == "boolean":
-        return "bool"
     if isinstance(node, ast.SubqueryExpr):
         body = node.query.body
         if isinstance(body, ast.Select) and len(body.items) == 1:

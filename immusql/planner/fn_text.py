@@ -17,6 +17,20 @@ from .functions import register
 from .numerics import SubstringError
 from .overload import ANY, ANYELEMENT
 
+
+# The database runs with LC_CTYPE "C": case mapping touches ASCII letters only, as in
+# PostgreSQL with the C locale (upper('é') stays 'é').
+_UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
+_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def ascii_upper(s: str) -> str:
+    return s.translate(_UPPER)
+
+
+def ascii_lower(s: str) -> str:
+    return s.translate(_LOWER)
+
 TXT, INT, BOOL, BYTEA = T.TEXT, T.INT4, T.BOOL, T.BYTEA
 TXTARR = T.array_of(T.TEXT)
 
@@ -366,8 +380,8 @@ def _reg_all():
     r("octet_length", (T.BPCHAR,), INT, lambda s: len(s.encode()))
     r("octet_length", (BYTEA,), INT, len)
     r("bit_length", (TXT,), INT, lambda s: 8 * len(s.encode()))
-    r("lower", (TXT,), TXT, str.lower)
-    r("upper", (TXT,), TXT, str.upper)
+    r("lower", (TXT,), TXT, ascii_lower)
+    r("upper", (TXT,), TXT, ascii_upper)
     r("initcap", (TXT,), TXT, _initcap)
     for name in ("substr", "substring"):
         r(name, (TXT, INT), TXT, _substr)
@@ -442,3 +456,4 @@ def _reg_all():
 
 
 _reg_all()
+

@@ -11,8 +11,6 @@ itself stays PostgreSQL's.
 
 from __future__ import annotations
 
-import difflib
-
 from lark import Token
 from lark.exceptions import UnexpectedInput
 
@@ -24,7 +22,10 @@ _NEAR_MAX = 100  # characters of a (long) token quoted in a message
 _CLAUSE_KEYWORDS = frozenset({
     "FROM", "WHERE", "GROUP", "HAVING", "WINDOW", "ORDER", "LIMIT", "OFFSET", "FETCH", "FOR",
     "UNION", "INTERSECT", "EXCEPT", "RETURNING", "ON", "USING", "INTO", "VALUES", "SET",
-    "RPAR"})
+    "JOIN", "RPAR"})
+# Keywords whose misplacement is rarely a name that needs quoting (operators, CASE parts).
+_NOT_A_NAME = frozenset({"AND", "OR", "NOT", "NOT_LA", "IS", "IN", "LIKE", "ILIKE", "SIMILAR",
+                         "BETWEEN", "END", "THEN", "ELSE", "WHEN", "ON", "USING", "AS"})
 
 
 def token_text(sql: str, token: Token) -> str:
@@ -107,12 +108,43 @@ def _hint(sql, before, token, previous, expected, keywords) -> str | None:
     if token.type == "RPAR" and sum(1 for t in before if t.type == "LPAR") <= sum(
             1 for t in before if t.type == "RPAR"):
         return 'This ")" closes no parenthesis.'
-    if token.type in keywords and ("IDENT" in expected or "QIDENT" in expected):
+    if (token.type in keywords and token.type not in _NOT_A_NAME
+            and ("IDENT" in expected or "QIDENT" in expected)):
         return (f'"{text}" is a reserved keyword here; write it in double quotes '
                 f'("{token.lower()}") to use it as a name.')
-    if token.type in ("IDENT",) or token.type in keywords:
-        candidates = sorted(t for t in expected if t in keywords)
-        match = difflib.get_close_matches(text.upper(), candidates, n=1, cutoff=0.75)
-        if match:
-            return f"Perhaps you meant {match[0]}."
+    if token.type == "IDENT":
+        guess = _closest(text.upper(), [t for t in expected if t in keywords])
+        if guess:
+            return f"Perhaps you meant {guess}."
+    if previous is not None and previous.type == "IDENT":  # a misspelt keyword read as a name
+        guess = _closest(token_text(sql, previous).upper(), _CLAUSE_KEYWORDS - {"RPAR"})
+        if guess:
+            return f'Perhaps "{token_text(sql, previous)}" should be {guess}.'
     return None
+
+
+def _closest(word: str, candidates) -> str | None:
+    """The candidate keyword one or two edits (insertion, deletion, substitution or swap of
+    neighbours) from a misspelt `word`, preferring the same length."""
+    limit = 1 if len(word) <= 4 else 2
+    best = None
+    for cand in candidates:
+        d = _edit_distance(word, cand)
+        if d <= limit:
+            key = (d, abs(len(cand) - len(word)), cand)
+            best = min(best, key) if best else key
+    return best[2] if best else None
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (Levenshtein plus adjacent transpositions)."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]

@@ -307,7 +307,7 @@ def _scan_string(sql: str, start: int, body: int, kind: str) -> tuple[str, str, 
     while True:
         if kind == "estr":
             raw, end = _scan_escape_body(sql, start, body)
-            segments.append(_decode_e_string(raw, body))
+            segments.append(_decode_e_string(raw, start))
         else:
             text, end = _scan_plain_body(sql, start, body, _WHAT[kind])
             segments.append(text)

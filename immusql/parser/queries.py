@@ -38,8 +38,9 @@ class _Tail(NamedTuple):
 
 def _tail(items) -> _Tail:
     """Query fields from ORDER BY / LIMIT / OFFSET / FETCH / FOR ... clauses, checked the way
-    PostgreSQL's grammar orders them: ORDER BY first, then the LIMIT/OFFSET pair and the
-    locking clauses, either group first."""
+    PostgreSQL's grammar orders them: ORDER BY first, then at most one LIMIT (or FETCH) and
+    one OFFSET in either order, and the locking clauses before or after those two. Anything
+    else is a syntax error at the clause that breaks the order."""
     fields, tokens = {}, {}
     limits_done = locks_done = False
     for i, item in enumerate(items):
@@ -52,11 +53,8 @@ def _tail(items) -> _Tail:
                 raise TokenError(tok.start_pos)
             limits_done = limits_done or "limit" in fields or "offset" in fields
         else:
-            if limits_done:
+            if limits_done or kind in fields:
                 raise TokenError(tok.start_pos)
-            if kind in fields:
-                raise TokenError(tok.start_pos,
-                                 message=f"multiple {kind.upper()} clauses not allowed")
             locks_done = "for_update" in fields
         fields[kind] = item.value
         tokens.setdefault(kind, tok)
@@ -78,8 +76,9 @@ def _merge(query: Query, tail: _Tail | None, with_: _With | None) -> Query:
             continue
         if fields[kind] not in (None, ()):
             word = "ORDER BY" if kind == "order_by" else kind.upper()
-            raise TokenError(tail.tokens[kind].start_pos,
-                             message=f"multiple {word} clauses not allowed")
+            where = value[0].expr if kind == "order_by" else value
+            pos = pos_of(where) if where is not None else tail.tokens[kind].start_pos
+            raise TokenError(pos, message=f"multiple {word} clauses not allowed")
         fields[kind] = value
     pos = with_.pos if with_ is not None else query.pos
     return Query(query.body, pos=pos, **fields)

@@ -11,6 +11,7 @@ read.
 
 from __future__ import annotations
 
+from .. import errors
 from .ast import Cast, Literal, TypeName
 from .common import TokenError, name_of
 
@@ -104,10 +105,12 @@ class TypeRules:
         bits = int(precision)
         if bits < 1:
             raise TokenError(precision.start_pos,
-                             message="precision for type float must be at least 1 bit")
+                             message="precision for type float must be at least 1 bit",
+                             error_class=errors.InvalidParameterValue)
         if bits > 53:
             raise TokenError(precision.start_pos,
-                             message="precision for type float must be less than 54 bits")
+                             message="precision for type float must be less than 54 bits",
+                             error_class=errors.InvalidParameterValue)
         return TypeName("real" if bits <= 24 else "double precision")
 
     def double_type(self, c):

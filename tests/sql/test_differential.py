@@ -19,7 +19,9 @@ import generator
 import pytest
 import sqlscript
 
-FIXTURES = sorted((Path(__file__).resolve().parent / "fixtures").glob("*.sql"))
+HERE = Path(__file__).resolve().parent
+FIXTURES = sorted((HERE / "fixtures").glob("*.sql"))
+KNOWN_GAPS_FILE = HERE / "known_gaps.txt"
 FUZZ_SEED = int(os.environ.get("IMMUSQL_FUZZ_SEED", "1"))
 FUZZ_N = int(os.environ.get("IMMUSQL_FUZZ_N", "300"))
 
@@ -32,13 +34,40 @@ def _write_report(result) -> None:
         (Path(target) / f"{name}.txt").write_text(result.transcript() + "\n")
 
 
+def known_gaps() -> dict[str, set[int]]:
+    """script name -> statement lines that still differ from PostgreSQL (known_gaps.txt).
+
+    Every other statement must match; a listed one that starts matching fails too, so the
+    list only ever shrinks. The self-check mode (PostgreSQL vs PostgreSQL) ignores it.
+    """
+    if os.environ.get("IMMUSQL_DIFF_SELF"):
+        return {}
+    gaps: dict[str, set[int]] = {}
+    for raw in KNOWN_GAPS_FILE.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            name, _, number = line.split()[0].rpartition(":")
+            gaps.setdefault(name, set()).add(int(number))
+    return gaps
+
+
+def check(result, gaps: set[int], rerun: str = "") -> None:
+    unexpected = [r for r in result.mismatches if r.stmt.line not in gaps]
+    fixed = sorted(gaps - {r.stmt.line for r in result.mismatches})
+    if unexpected:
+        result.records = [r for r in result.records if r.stmt.line not in gaps]
+        pytest.fail(rerun + result.report(), pytrace=False)
+    if fixed:
+        pytest.fail(f"{result.name}: statements at lines {fixed} now match PostgreSQL: "
+                    f"remove them from {KNOWN_GAPS_FILE.name}", pytrace=False)
+
+
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 def test_fixture(compare, path):
     result = compare.run(sqlscript.load(path), name=path.name)
     _write_report(result)
     assert result.records, f"{path.name} has no statements"
-    if result.mismatches:
-        pytest.fail(result.report(), pytrace=False)
+    check(result, known_gaps().get(path.name, set()))
 
 
 def test_generated_queries(compare):
@@ -47,10 +76,9 @@ def test_generated_queries(compare):
     assert not failed, f"generator schema fails on PostgreSQL: {failed[0].pg.error}"
     if setup.mismatches:
         pytest.fail(setup.report(), pytrace=False)
-    result = compare.run(generator.queries(FUZZ_SEED, FUZZ_N),
-                         name=f"generated-seed{FUZZ_SEED}-n{FUZZ_N}")
+    name = f"generated-seed{FUZZ_SEED}-n{FUZZ_N}"
+    result = compare.run(generator.queries(FUZZ_SEED, FUZZ_N), name=name)
     _write_report(result)
-    if result.mismatches:
-        pytest.fail(f"re-run with IMMUSQL_FUZZ_SEED={FUZZ_SEED} IMMUSQL_FUZZ_N={FUZZ_N}; "
-                    f"`python tests/sql/generator.py {FUZZ_SEED} {FUZZ_N}` prints the "
-                    "script\n" + result.report(), pytrace=False)
+    check(result, known_gaps().get(name, set()),
+          f"re-run with IMMUSQL_FUZZ_SEED={FUZZ_SEED} IMMUSQL_FUZZ_N={FUZZ_N}; "
+          f"`python tests/sql/generator.py {FUZZ_SEED} {FUZZ_N}` prints the script\n")

@@ -92,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("key")
     c.add_argument("--since-tx", type=int, default=0,
                    help="the transaction the client already trusts (0: none)")
+    c = command("sql", _sql, "run SQL on the embedded database (-c, -f, or interactively)")
+    c.add_argument("-c", "--command", action="append", default=[],
+                   help="SQL to run (repeatable); statements may be separated by ';'")
+    c.add_argument("-f", "--file", action="append", default=[], help="a SQL script to run")
+    c.add_argument("--on-error-stop", action="store_true",
+                   help="stop at the first failing statement (exit status 3)")
     c = command("check", _check, "re-verify every byte of the store; exit 1 on corruption")
     c = command("rebuild-index", _rebuild, "drop and rebuild the derived key index")
     return p
@@ -192,6 +198,83 @@ def _check(args) -> int:
     print(f"OK: {report.transactions} transactions, {report.entries} entries, "
           f"{report.value_bytes} value bytes verified in {time.monotonic() - started:.2f}s")
     return 0
+
+
+def _sql(args) -> int:
+    """A small psql-like runner: tables printed aligned, errors with their SQLSTATE."""
+    import immusql
+    from .errors import Error
+    conn = immusql.connect(args.dir, autocommit=True)
+    scripts = list(args.command) + [open(f, encoding="utf-8").read() for f in args.file]
+    interactive = not scripts and sys.stdin.isatty()
+    if not scripts and not interactive:
+        scripts = [sys.stdin.read()]
+    status = 0
+    try:
+        if interactive:
+            print(f"immusql {__version__} (type \\q to quit; statements end with ';')")
+            buf = ""
+            while True:
+                try:
+                    line = input("immusql=> " if not buf else "immusql-> ")
+                except EOFError:
+                    break
+                if line.strip() in ("\\q", "quit", "exit"):
+                    break
+                buf += line + "\n"
+                if buf.rstrip().endswith(";"):
+                    _run_sql(conn, buf)
+                    buf = ""
+            return 0
+        for script in scripts:
+            try:
+                _run_sql(conn, script, raise_errors=args.on_error_stop)
+            except Error:
+                return 3
+    finally:
+        conn.close()
+    return status
+
+
+def _run_sql(conn, script: str, raise_errors: bool = False) -> None:
+    from .errors import Error
+    from .parser import parse
+    try:
+        statements = parse(script)
+    except Error as e:
+        print(f"ERROR:  {e.message} (SQLSTATE {e.sqlstate})", file=sys.stderr)
+        if raise_errors:
+            raise
+        return
+    session = conn._session
+    for stmt in statements:
+        try:
+            result = session.execute_statement(stmt)
+        except Error as e:
+            print(f"ERROR:  {e.message} (SQLSTATE {e.sqlstate})", file=sys.stderr)
+            if e.detail:
+                print(f"DETAIL:  {e.detail}", file=sys.stderr)
+            if raise_errors:
+                raise
+            continue
+        if result.columns is not None:
+            _print_table(result)
+        else:
+            print(result.tag)
+
+
+def _print_table(result) -> None:
+    from .planner.casts import format_text
+    names = [c.name for c in result.columns]
+    rows = [["" if v is None else format_text(v, c.type) for v, c in zip(r, result.columns)]
+            for r in result.rows]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    print(" " + " | ".join(n.center(w) for n, w in zip(names, widths)))
+    print("-" + "-+-".join("-" * w for w in widths) + "-")
+    for r in rows:
+        print(" " + " | ".join(v.ljust(w) for v, w in zip(r, widths)))
+    n = len(rows)
+    print(f"({n} row{'s' if n != 1 else ''})")
 
 
 def _rebuild(args) -> None:

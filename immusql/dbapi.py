@@ -134,8 +134,8 @@ class Connection:
     def _run(self, sql: str, params):
         with self._lock:
             text, values = convert_params(sql, params)
-            from .parser import parse
-            statements = parse(text)
+            from .planner.session import parse_cached
+            statements = parse_cached(text)
             session = self._session
             results = []
             for stmt in statements:

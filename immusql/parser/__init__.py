@@ -31,8 +31,8 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 from lark.lexer import Lexer
 
-from .. import errors
 from . import ast
+from ..errors import StatementTooComplex, SyntaxError as SqlSyntaxError
 from .common import TokenError
 from .errors import from_token_error, from_unexpected
 from .lexer import MAX_NESTING, Tokenizer
@@ -124,9 +124,9 @@ def parse_one(sql: str) -> ast.Statement:
     if len(statements) == 1:
         return statements[0]
     if not statements:
-        raise errors.SyntaxError("syntax error at end of input", position=len(sql) + 1,
+        raise SqlSyntaxError("syntax error at end of input", position=len(sql) + 1,
                                  hint="The query is empty: one statement was expected.")
-    raise errors.SyntaxError("cannot insert multiple commands into a prepared statement",
+    raise SqlSyntaxError("cannot insert multiple commands into a prepared statement",
                              position=statements[1].pos + 1)
 
 
@@ -149,8 +149,8 @@ def _statement(parser: _Parser, sql: str, tokens: list[Token], first: int, last:
     return stmt
 
 
-def _too_complex(pos: int, detail: str) -> errors.StatementTooComplex:
-    return errors.StatementTooComplex("stack depth limit exceeded", position=pos + 1,
+def _too_complex(pos: int, detail: str) -> StatementTooComplex:
+    return StatementTooComplex("stack depth limit exceeded", position=pos + 1,
                                       detail=detail, hint="Simplify the statement.")
 
 

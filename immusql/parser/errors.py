@@ -100,7 +100,7 @@ def _hint(sql, before, token, previous, expected, keywords) -> str | None:
         depth = sum(1 for t in before if t.type == "LPAR") - sum(
             1 for t in before if t.type == "RPAR")
         if depth > 0:
-            return f"{depth} parenthesis{'es are' if depth > 1 else ' is'} not closed."
+            return f"{depth} parenthes{'es are' if depth > 1 else 'is is'} not closed."
         return None
     text = token_text(sql, token)
     if previous is not None and previous.type == "COMMA" and token.type in _CLAUSE_KEYWORDS:

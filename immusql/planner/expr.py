@@ -178,12 +178,19 @@ class ExprCompiler:
 
     def binary(self, op: str, left: Compiled, right: Compiled, node) -> Compiled:
         # unknown-typed literals are typed by operator resolution (json -> 'key' is text)
-        try:
-            impl, rtype = operators.resolve_binary(op, left.type, right.type, self.ctx.fctx)
-        except errors.Error as e:
-            if e.position is None:
-                e.position = _pos(node)
-            raise
+        cache = self.ctx.session.resolved
+        key = (op, left.type, right.type)
+        hit = cache.get(key)
+        if hit is None:
+            try:
+                hit = operators.resolve_binary(op, left.type, right.type, self.ctx.fctx)
+            except errors.Error as e:
+                if e.position is None:
+                    e.position = _pos(node)
+                raise
+            if len(cache) < 4096:
+                cache[key] = hit
+        impl, rtype = hit
         lf, rf = left.fn, right.fn
         if left.const and right.const:
             value = (None if left.value is None or right.value is None

@@ -10,6 +10,7 @@ answers every statement but ROLLBACK with 25P02. SAVEPOINTs snapshot the block's
 from __future__ import annotations
 
 import datetime
+import functools
 import threading
 from dataclasses import dataclass, field
 
@@ -46,6 +47,13 @@ DEFAULT_SETTINGS = {
 }
 
 SEQUENCE_BLOCK = 32  # values reserved per durable write, as PostgreSQL's SEQ_LOG_VALS
+
+
+@functools.lru_cache(maxsize=2048)
+def parse_cached(sql: str) -> tuple:
+    """Statements of `sql`; the AST is immutable, so repeated statements parse once."""
+    from ..parser import parse
+    return tuple(parse(sql))
 
 
 @dataclass
@@ -147,6 +155,7 @@ class Session:
         self.user = "immusql"
         self.read_only = False
         self.sequence_values: dict[int, int] = {}  # currval() per sequence
+        self.resolved: dict = {}  # (operator, left type, right type) -> (fn, result type)
         self.last_sequence_value: int | None = None  # lastval()
         from .functions import FunctionContext
         self.fctx = FunctionContext(user=self.user)
@@ -154,8 +163,7 @@ class Session:
     # ------------------------------------------------------------------ API ------------
     def execute(self, sql: str, params=()) -> list[Result]:
         """Run every statement of `sql`; results in order. Raises at the first error."""
-        from ..parser import parse
-        statements = parse(sql)
+        statements = parse_cached(sql)
         if not statements:
             return [Result("EMPTY")]
         return [self.execute_statement(s, params) for s in statements]

@@ -28,8 +28,8 @@ class CreationOptions:
     def validate(self) -> None:
         if not 4096 <= self.segment_size < 1 << 40:
             raise InvalidArgumentError("segment_size must be between 4 KiB and 1 TiB")
-        if not 1 <= self.max_tx_entries <= 65535:
-            raise InvalidArgumentError("max_tx_entries must be between 1 and 65535")
+        if not 1 <= self.max_tx_entries <= 1 << 24:
+            raise InvalidArgumentError("max_tx_entries must be between 1 and 16,777,216")
         if not 1 <= self.max_key_len <= 16384:
             raise InvalidArgumentError("max_key_len must be between 1 and 16384")
         if not 0 <= self.max_value_len < 1 << 32:

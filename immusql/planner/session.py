@@ -77,8 +77,16 @@ class Engine:
         self._sequences: dict[int, list[int]] = {}  # rel id -> [next value, reserved upper]
         self._seq_lock = threading.Lock()
 
+    # A SQL transaction may write many rows (each row and index entry is one store entry),
+    # so a database created by the SQL layer allows far more than the store's default 1024.
+    SQL_MAX_TX_ENTRIES = 1 << 20
+
     @classmethod
     def open(cls, path, **options) -> "Engine":
+        import os
+        from ..kv.options import META_FILE
+        if not os.path.exists(os.path.join(os.fspath(path), META_FILE)):
+            options.setdefault("max_tx_entries", cls.SQL_MAX_TX_ENTRIES)
         return cls(Store.open(path, **options))
 
     def close(self) -> None:

@@ -4,9 +4,11 @@ AST of `immusql.parser.ast`.
     parse(sql)      -> list of statements (split at `;`, empty statements skipped)
     parse_one(sql)  -> exactly one statement, else SyntaxError
 
-Pipeline: `lexer.Tokenizer` (PostgreSQL's lexical rules) -> Lark LALR(1) over
-`GRAMMAR_PATH`, with `transformer.AstBuilder` applied at each reduction (no parse tree is
-built, and nothing recurses, so deeply nested input cannot overflow the Python stack).
+Pipeline: `lexer.Tokenizer` (PostgreSQL's lexical rules) -> the LALR(1) table Lark builds
+from `GRAMMAR_PATH`, run by `driver.Driver`, with `transformer.AstBuilder` applied at each
+reduction (no parse tree is built, and nothing recurses, so deeply nested input cannot
+overflow the Python stack). Tokens are pulled as the parser needs them: a script is split at
+`;` and parsed in one pass, and parsing stops at the first error.
 Errors are immusql.errors classes with PostgreSQL's SQLSTATE, message and 1-based
 `.position`: SyntaxError (42601) for malformed input, StatementTooComplex (54001) beyond
 the nesting limits, a few data errors (22P02, 22025, 22021) for bad escapes in constants.
@@ -28,12 +30,12 @@ from pathlib import Path
 
 import lark
 from lark import Lark, Token
-from lark.exceptions import UnexpectedInput
 from lark.lexer import Lexer
 
 from . import ast
 from ..errors import StatementTooComplex, SyntaxError as SqlSyntaxError
 from .common import TokenError
+from .driver import Driver, ParseError
 from .errors import from_token_error, from_unexpected
 from .lexer import MAX_NESTING, Tokenizer
 from .transformer import AstBuilder
@@ -59,16 +61,16 @@ class _TokenFeed(Lexer):
 
 
 class _Parser:
-    """The Lark parser and the tokenizer for its keywords (built once, then shared)."""
+    """The compiled grammar, its LALR driver and the tokenizer for its keywords (built
+    once, then shared: all three are stateless)."""
 
     def __init__(self):
         grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
         self.lark = Lark(grammar, parser="lalr", lexer=_TokenFeed, transformer=AstBuilder(),
                          maybe_placeholders=True, cache=_cache_file(grammar))
+        self.driver = Driver(self.lark)
         self.tokenizer = Tokenizer(self.lark.terminals)
         self.keywords = frozenset(self.tokenizer.keywords.values())
-        frontend = self.lark.parser
-        self._parse = frontend.parse
 
 
 _lock = threading.Lock()
@@ -105,17 +107,22 @@ def _cache_file(grammar: str) -> str | bool:
 def parse(sql: str) -> list[ast.Statement]:
     """The statements of `sql`, separated by `;` (empty statements are skipped)."""
     parser = _parser()
-    tokens = parser.tokenizer.tokenize(sql)
+    tokens = parser.tokenizer.scan(sql)
     statements = []
-    first = 0
-    for i, tok in enumerate(tokens):
-        if tok.type == "SEMICOLON":
-            if i > first:
-                statements.append(_statement(parser, sql, tokens, first, i))
-            first = i + 1
-    if first < len(tokens):
-        statements.append(_statement(parser, sql, tokens, first, len(tokens)))
-    return statements
+    while True:
+        seen: list[Token] = []
+        try:
+            stmt, terminator = parser.driver.parse(tokens, seen)
+        except ParseError as e:
+            raise from_unexpected(sql, seen, e, parser.keywords) from None
+        except TokenError as e:
+            raise from_token_error(sql, seen, e) from None
+        except (RecursionError, MemoryError):
+            raise _too_complex(seen[0].start_pos, "The statement is too large.") from None
+        if stmt is not None:
+            statements.append(_checked(stmt, seen))
+        elif terminator is None:
+            return statements
 
 
 def parse_one(sql: str) -> ast.Statement:
@@ -130,20 +137,12 @@ def parse_one(sql: str) -> ast.Statement:
                              position=statements[1].pos + 1)
 
 
-def _statement(parser: _Parser, sql: str, tokens: list[Token], first: int, last: int):
-    """Parse tokens[first:last], one statement."""
-    try:
-        stmt = parser._parse(tokens[first:last])
-    except UnexpectedInput as e:
-        raise from_unexpected(sql, tokens, first, last, e, parser.keywords) from None
-    except TokenError as e:
-        raise from_token_error(sql, tokens, e) from None
-    except (RecursionError, MemoryError):
-        raise _too_complex(tokens[first].start_pos, "The statement is too large.") from None
-    start = tokens[first].start_pos
+def _checked(stmt, seen: list[Token]):
+    """The statement with its position set, if it is not too deep."""
+    start = seen[0].start_pos
     if stmt.pos != start:  # e.g. a query written in parentheses or after WITH
         object.__setattr__(stmt, "pos", start)  # a node just built, not yet shared
-    if last - first > MAX_DEPTH // 2 and _deeper_than(stmt, MAX_DEPTH):
+    if len(seen) > MAX_DEPTH // 2 and _deeper_than(stmt, MAX_DEPTH):
         raise _too_complex(start, f"Expressions or queries are nested more than {MAX_DEPTH} "
                                   "levels deep.")
     return stmt

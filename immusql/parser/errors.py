@@ -12,7 +12,6 @@ itself stays PostgreSQL's.
 from __future__ import annotations
 
 from lark import Token
-from lark.exceptions import UnexpectedInput
 
 from .. import errors
 from .common import TokenError
@@ -71,27 +70,19 @@ def from_token_error(sql: str, tokens: list[Token], err: TokenError) -> errors.E
     return cls(err.message, position=position, hint=err.hint, detail=err.detail)
 
 
-def from_unexpected(sql: str, tokens: list[Token], first: int, last: int,
-                    err: UnexpectedInput, keywords: frozenset[str]) -> errors.SyntaxError:
-    """The error for Lark's UnexpectedInput while parsing tokens[first:last], one
-    statement; tokens[last], if any, is the `;` that ended it."""
-    token = getattr(err, "token", None)
-    expected = getattr(err, "expected", None) or set()
-    if token is None or token.type == "$END":
-        index = last
-        token = tokens[last] if last < len(tokens) else None
+def from_unexpected(sql: str, seen: list[Token], err,
+                    keywords: frozenset[str]) -> errors.SyntaxError:
+    """The error for a token the parser did not expect (a driver.ParseError: err.token,
+    None at the end of the statement), `seen` the statement's tokens."""
+    token = err.token
+    if token is None:
+        before = seen
+        token = err.terminator  # the `;` ending the statement, or None: end of input
     else:
-        index = _index_of(tokens, token, first, last)
-    previous = tokens[index - 1] if index > first else None
-    hint = _hint(sql, tokens[first:index], token, previous, expected, keywords)
+        before = seen[:-1]
+    previous = before[-1] if before else None
+    hint = _hint(sql, before, token, previous, err.expected, keywords)
     return syntax_error(sql, token, hint=hint)
-
-
-def _index_of(tokens, token, first, last) -> int:
-    for i in range(first, last):
-        if tokens[i] is token:
-            return i
-    return last
 
 
 def _hint(sql, before, token, previous, expected, keywords) -> str | None:

@@ -24,9 +24,8 @@ NAMEDATALEN = 64  # PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes
 MAX_NESTING = 200  # parentheses/brackets deeper than this: StatementTooComplex (54001)
 _NEAR_MAX = 100  # characters of the remaining text quoted in "at or near" messages
 
-_MASTER = re.compile(r"""
-  (?P<ws>[ \t\n\r\f\v]+)
-| (?P<comment>--[^\n\r]*)
+_MASTER = re.compile(r"""[ \t\n\r\f\v]*+(?:  # possessive: never give white space back
+  (?P<comment>--[^\n\r]*)
 | (?P<block>/\*)
 | (?P<estr>[eE]')
 | (?P<bstr>[bB]')
@@ -44,7 +43,7 @@ _MASTER = re.compile(r"""
 | (?P<op>[~!@\#^&|`?+\-*/%<>=]+)
 | (?P<self>[(),;\[\].:])
 | (?P<other>.)
-""", re.X | re.S)
+)""", re.X | re.S)
 
 _CONTINUATION = re.compile(r"[ \t\f\v]*[\n\r][ \t\n\r\f\v]*'")
 _COMMENT_DELIM = re.compile(r"/\*|\*/")
@@ -123,6 +122,19 @@ def _split_operator(text: str) -> str:
     return text
 
 
+class SqlToken(Token):
+    """Lark's Token, made faster to create: the lexer sets type, value and the offsets; the
+    line and column Lark can track are not used (positions are character offsets)."""
+
+    __slots__ = ()
+    line = column = end_line = end_column = None
+
+    def __new__(cls, type_: str, value: str, start: int, end: int):
+        token = str.__new__(cls, value)
+        token.type, token.value, token.start_pos, token.end_pos = type_, value, start, end
+        return token
+
+
 class Tokenizer:
     """Turns SQL text into Lark tokens for the grammar whose terminals it is given.
 
@@ -140,87 +152,107 @@ class Tokenizer:
                 self.keywords[pattern.value.lower()] = term.name
 
     def tokenize(self, sql: str) -> list[Token]:
-        """All tokens of `sql` (including SEMICOLON), or a lexical error."""
-        out: list[Token] = []
-        append = out.append
+        """All tokens of `sql`, SEMICOLONs included (for tests and tools)."""
+        return list(self.scan(sql))
+
+    def scan(self, sql: str):  # noqa: C901 - one loop, one branch per kind of token
+        """Yield the tokens of `sql`; a lexical error is raised when it is reached. A token
+        the next one may retype (NOT, WITH, NULLS: see _LOOKAHEAD) is held back until that
+        one is seen."""
         keywords = self.keywords
         match = _MASTER.match
-        new = Token
-        pos, n, depth = 0, len(sql), 0
-        while pos < n:
+        new = SqlToken
+        pos = depth = 0
+        held = None
+        while True:
             m = match(sql, pos)
+            if m is None:  # only white space is left
+                break
             kind = m.lastgroup
-            end = m.end()
-            if kind == "ws" or kind == "comment":
-                pos = end
-                continue
+            start, end = m.start(kind), m.end()
+            hold = False
             if kind == "word":
-                text = m.group()
+                text = m.group(kind)
                 folded = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
                 ttype = keywords.get(folded)
                 if ttype is None:
-                    tok = new("IDENT", truncate_identifier(folded), pos, None, None, None,
-                              None, end)
+                    if len(folded) >= NAMEDATALEN:
+                        folded = truncate_identifier(folded)
+                    tok = new("IDENT", folded, start, end)
+                    hold = folded == "nulls"
                 else:
-                    tok = new(ttype, folded, pos, None, None, None, None, end)
-                    if ttype in _LOOKAHEAD_FOLLOWERS and out:
-                        self._lookahead(out, ttype)
-                append(tok)
+                    tok = new(ttype, folded, start, end)
+                    hold = ttype == "NOT" or ttype == "WITH"
             elif kind == "op" or kind == "self" or kind == "special":
-                text = m.group()
+                text = m.group(kind)
                 if kind == "op":
                     text = _split_operator(text)
-                    end = pos + len(text)
+                    end = start + len(text)
                     if len(text) >= NAMEDATALEN:
-                        raise _lex_error("operator too long", sql, pos, end)
+                        raise _lex_error("operator too long", sql, start, end)
                 ttype = PUNCTUATION.get(text, "OP")
                 if ttype in _OPENERS:
                     depth += 1
                     if depth > MAX_NESTING:
-                        raise _too_complex(pos)
+                        raise _too_complex(start)
                 elif ttype in _CLOSERS:
                     depth -= 1
                 elif ttype == "SEMICOLON":
                     depth = 0
-                append(new(ttype, text, pos, None, None, None, None, end))
+                tok = new(ttype, text, start, end)
             elif kind == "num":
-                text = m.group()
-                ttype = "ICONST" if text.isdigit() else "FCONST"
-                append(new(ttype, text, pos, None, None, None, None, end))
-            elif kind == "param":
-                append(new("PARAM", m.group()[1:], pos, None, None, None, None, end))
-            elif kind == "block":
-                pos = _skip_comment(sql, pos)
+                text = m.group(kind)
+                tok = new("ICONST" if text.isdigit() else "FCONST", text, start, end)
+            elif kind == "comment":
+                pos = end
                 continue
+            elif kind == "block":
+                pos = _skip_comment(sql, start)
+                continue
+            elif kind == "param":
+                tok = new("PARAM", m.group(kind)[1:], start, end)
             elif kind == "dollar":
-                tag = m.group()
+                tag = m.group(kind)
                 close = sql.find(tag, end)
                 if close < 0:
-                    raise _lex_error("unterminated dollar-quoted string", sql, pos)
-                append(new("SCONST", sql[end:close], pos, None, None, None, None,
-                           close + len(tag)))
+                    raise _lex_error("unterminated dollar-quoted string", sql, start)
                 end = close + len(tag)
+                tok = new("SCONST", sql[m.end():close], start, end)
             elif kind == "qident" or kind == "uident":
-                name, end = _scan_quoted_identifier(sql, pos, end, kind == "uident")
-                append(new("QIDENT", name, pos, None, None, None, None, end))
+                name, end = _scan_quoted_identifier(sql, start, end, kind == "uident")
+                tok = new("QIDENT", name, start, end)
             elif kind == "other":
-                append(new("OTHER", m.group(), pos, None, None, None, None, end))
-            else:  # one of the string literal kinds
-                ttype, value, end = _scan_string(sql, pos, end, kind)
-                append(new(ttype, value, pos, None, None, None, None, end))
+                tok = new("OTHER", m.group(kind), start, end)
+            else:  # one of the string constant kinds
+                ttype, value, end = _scan_string(sql, start, end, kind)
+                tok = new(ttype, value, start, end)
             pos = end
-        return out
+            if held is not None:
+                _retype(held, tok)
+                if tok.type == "NOT" and len(held) == 1 and held[0].type == "IDENT":
+                    held.append(tok)  # NULLS NOT: DISTINCT may follow
+                    continue
+                yield from held
+                held = None
+            if hold:
+                held = [tok]
+            else:
+                yield tok
+        if held is not None:
+            yield from held
 
-    @staticmethod
-    def _lookahead(out: list[Token], follower: str) -> None:
-        """Retype the token before `follower` (or before `NOT DISTINCT`) if the pair is one
-        of PostgreSQL's lookahead combinations."""
-        prev = out[-1]
-        if follower == "DISTINCT" and prev.type == "NOT" and len(out) > 1:
-            prev = out[-2]
-        rule = _LOOKAHEAD.get(prev.type if prev.type != "IDENT" else prev.value)
-        if rule is not None and follower in rule[1]:
-            prev.type = rule[0]
+
+def _retype(held: list[Token], follower: Token) -> None:
+    """PostgreSQL's lookahead: retype the held token(s) given the token that follows."""
+    ftype = follower.type
+    if ftype not in _LOOKAHEAD_FOLLOWERS:
+        return
+    last = held[-1]
+    if ftype == "DISTINCT" and last.type == "NOT" and len(held) > 1:
+        last = held[-2]  # NULLS NOT DISTINCT
+    rule = _LOOKAHEAD.get(last.type if last.type != "IDENT" else last.value)
+    if rule is not None and ftype in rule[1]:
+        last.type = rule[0]
 
 
 def _too_complex(pos: int) -> errors.StatementTooComplex:

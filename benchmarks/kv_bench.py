@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import random
 import resource
 import shutil
@@ -32,39 +31,26 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
-from dataclasses import dataclass, field
+
+from benchreport import (
+    ENGINES,
+    Figure,
+    Progress,
+    Results,
+    Target,
+    log,
+    machine_info,
+    median_of,
+    print_report,
+    write_json,
+)
 
 SECTIONS = ("writes", "commits", "get", "verified", "check", "memory", "disk", "open")
 NEEDS_DATA = {"get", "verified", "check", "memory", "disk", "open"}
-ENGINES = ("immusql", "sqlite3")
 DEFAULT_ENTRIES = 1_000_000
 QUICK_ENTRIES = 100_000
 BATCH = 1000
 SEED = 20240601
-
-_STARTED = time.monotonic()
-
-
-def log(msg: str) -> None:
-    """Progress goes to stderr so stdout stays a clean, pipeable table."""
-    print(f"[{time.monotonic() - _STARTED:7.1f}s] {msg}", file=sys.stderr, flush=True)
-
-
-class Progress:
-    """Throttled progress lines for long phases: enough to see it is alive, not a flood."""
-
-    def __init__(self, label: str, total: int, unit: str = "entries", every: float = 5.0):
-        self.label, self.total, self.unit, self.every = label, total, unit, every
-        self.started = self.last = time.monotonic()
-
-    def update(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self.last >= self.every:
-            self.last = now
-            rate = done / max(now - self.started, 1e-9)
-            log(f"  {self.label}: {done:,}/{self.total:,} {self.unit} ({rate:,.0f}/s)")
-
 
 # ---------------------------------------------------------------------------- data set ----
 def key_of(i: int) -> bytes:
@@ -98,16 +84,6 @@ def random_keys(n: int, count: int, seed: int) -> list[bytes]:
     """Uniformly random existing keys, generated before any timing starts."""
     rng = random.Random(seed)
     return [key_of(rng.randrange(n)) for _ in range(count)]
-
-
-def median_of(rounds: int, measure) -> tuple[float, list[float]]:
-    """Median of `rounds` runs of a cheap measurement, and every run.
-
-    The machine this runs on may be shared; a median of a few short runs resists a burst
-    of outside load much better than one run.
-    """
-    runs = [measure() for _ in range(max(1, rounds))]
-    return sorted(runs)[len(runs) // 2], runs
 
 
 def _spread(runs: list[float]) -> str:
@@ -247,35 +223,6 @@ ENGINE_CLASSES = {"immusql": ImmuEngine, "sqlite3": SqliteEngine}
 
 
 # ----------------------------------------------------------------------------- results ----
-@dataclass
-class Target:
-    op: str  # ">=" or "<"
-    value: float
-    text: str
-
-    def met(self, v: float | None) -> bool | None:
-        if v is None:
-            return None
-        return v >= self.value if self.op == ">=" else v < self.value
-
-
-@dataclass
-class Figure:
-    key: str
-    label: str
-    unit: str  # "/s", "ms", "MiB"
-    target: Target | None = None
-    values: dict = field(default_factory=dict)  # engine -> float | None
-    errors: dict = field(default_factory=dict)  # engine -> message
-    na: set = field(default_factory=set)  # engines with no equivalent
-
-    def ratio(self) -> float | None:
-        a, b = self.values.get("immusql"), self.values.get("sqlite3")
-        if a is None or b is None or b == 0:
-            return None
-        return a / b
-
-
 WRITE_TARGET = Target(">=", 500_000, ">= 500,000/s")
 OPEN_TARGET = Target("<", 1000.0, "< 1 s")
 VERIFIED_TARGET = Target("<", 1.0, "< 1 ms")
@@ -298,86 +245,29 @@ FIGURES = [
 ]
 
 
-class Results:
-    """Every figure, note and error of a run; renders the table and the JSON file."""
+class KvResults(Results):
+    """The fixed FIGURES, in order; the table shows those measured, with a target column."""
+
+    with_targets = True
 
     def __init__(self):
-        self.figures = {f.key: f for f in FIGURES}
-        self.notes: list[str] = []
-        self.errors: list[str] = []
+        super().__init__(FIGURES)
 
     def put(self, key: str, engine: str, value: float | None) -> None:
         self.figures[key].values[engine] = value
 
     def na(self, key: str, engine: str) -> None:
-        self.figures[key].na.add(engine)
+        self.figures[key].na[engine] = "no equivalent"
 
     def fail(self, key: str, engine: str, exc: BaseException) -> None:
-        msg = f"{key} [{engine}]: {type(exc).__name__}: {exc}"
-        self.figures[key].errors[engine] = msg
-        self.errors.append(msg)
-        log(f"ERROR {msg}")
-        traceback.print_exc(file=sys.stderr)
+        self.record_error(self.figures[key], engine,
+                          f"{key} [{engine}]: {type(exc).__name__}: {exc}")
 
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-        log(f"  note: {text}")
-
-    def measured(self) -> list[Figure]:
+    def shown(self) -> list[Figure]:
         return [f for f in self.figures.values() if f.values or f.errors or f.na]
 
-    def table(self) -> str:
-        head = ("metric", "immusql", "sqlite3", "ratio", "target")
-        rows = [head]
-        for f in self.measured():
-            cells = [f.label] + [_cell(f, e) for e in ENGINES]
-            r = f.ratio()
-            cells.append("n/a" if r is None else f"{r:.2f}x")
-            if f.target is None:
-                cells.append("")
-            else:
-                met = f.target.met(f.values.get("immusql"))
-                cells.append(f.target.text + ("" if met is None else
-                                              "  ok" if met else "  MISSED"))
-            rows.append(tuple(cells))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-        lines = []
-        for n, r in enumerate(rows):
-            lines.append(" | ".join(
-                c.ljust(w) if i in (0, 4) else c.rjust(w)
-                for i, (c, w) in enumerate(zip(r, widths))).rstrip())
-            if n == 0:
-                lines.append("-+-".join("-" * w for w in widths))
-        return "\n".join(lines)
-
-    def to_json(self, meta: dict) -> dict:
-        figs = []
-        for f in self.measured():
-            figs.append({
-                "key": f.key, "metric": f.label.strip(), "unit": f.unit,
-                "immusql": f.values.get("immusql"), "sqlite3": f.values.get("sqlite3"),
-                "ratio": f.ratio(), "not_applicable": sorted(f.na),
-                "target": None if f.target is None else f.target.text,
-                "target_met": None if f.target is None
-                else f.target.met(f.values.get("immusql")),
-                "errors": f.errors,
-            })
-        return {**meta, "figures": figs, "notes": self.notes, "errors": self.errors}
-
-
-def _cell(f: Figure, engine: str) -> str:
-    if engine in f.errors:
-        return "error"
-    if engine in f.na:
-        return "n/a"
-    v = f.values.get(engine)
-    if v is None:
-        return "-"
-    if f.unit == "/s":
-        return f"{v:,.0f}"
-    if f.unit == "ms":
-        return f"{v:.3f}" if v < 100 else f"{v:,.1f}"
-    return f"{v:,.1f}"
+    def figure_json(self, f: Figure) -> dict:
+        return {**super().figure_json(f), "not_applicable": sorted(f.na)}
 
 
 # ------------------------------------------------------------------------ child process ----
@@ -453,7 +343,7 @@ class Bench:
     def __init__(self, args, workdir: str):
         self.args, self.workdir = args, workdir
         self.n = args.entries
-        self.results = Results()
+        self.results = KvResults()
         self.built: dict[str, bool] = {}
         self.paths = {"immusql": os.path.join(workdir, "kvbench-immusql"),
                       "sqlite3": os.path.join(workdir, "kvbench-sqlite.db")}
@@ -855,78 +745,6 @@ def _by_part(path: str) -> str:
     return ", ".join(parts)
 
 
-# ------------------------------------------------------------------------ machine notes ----
-def fsync_latency_ms(directory: str, count: int = 200) -> float:
-    """Median small-write+fsync latency: what a synced commit costs at the bottom."""
-    path = os.path.join(directory, "kvbench-fsync-probe")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    lat = []
-    try:
-        for _ in range(count):
-            t0 = time.perf_counter()
-            os.write(fd, b"x" * 128)
-            os.fsync(fd)
-            lat.append(time.perf_counter() - t0)
-    finally:
-        os.close(fd)
-        os.unlink(path)
-    lat.sort()
-    return lat[len(lat) // 2] * 1000
-
-
-def machine_info(directory: str) -> dict:
-    """What a reader needs to compare runs across machines."""
-    info = {
-        "python": platform.python_version(), "platform": platform.platform(),
-        "cpus": os.cpu_count(), "sqlite": sqlite3.sqlite_version,
-    }
-    try:
-        with open("/proc/cpuinfo") as f:
-            info["cpu"] = next((ln.split(":", 1)[1].strip() for ln in f
-                                if ln.startswith("model name")), "?")
-        with open("/proc/meminfo") as f:
-            info["mem_gib"] = round(int(f.readline().split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    info["filesystem"] = _filesystem_of(directory)
-    info["immusql_revision"] = _revision()
-    try:
-        import lmdb
-        info["lmdb"] = ".".join(map(str, lmdb.version()))
-    except Exception:  # noqa: BLE001  (information only)
-        pass
-    info["fsync_p50_ms"] = round(fsync_latency_ms(directory), 3)
-    return info
-
-
-def _revision() -> str:
-    """The immusql commit measured (+dirty): the code under test changes between runs."""
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        head = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", repo, "status", "--porcelain", "--", "immusql"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-    return (head or "?") + ("+dirty" if dirty else "")
-
-
-def _filesystem_of(directory: str) -> str:
-    best, fs = "", "?"
-    try:
-        real = os.path.realpath(directory)
-        with open("/proc/mounts") as f:
-            for line in f:
-                dev, mnt, typ = line.split()[:3]
-                if (real == mnt or real.startswith(mnt.rstrip("/") + "/")) and \
-                        len(mnt) > len(best):
-                    best, fs = mnt, f"{typ} on {dev} ({mnt})"
-    except OSError:
-        pass
-    return fs
-
-
 # -------------------------------------------------------------------------------- main ----
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
@@ -977,28 +795,6 @@ def parse_args(argv=None):
     return args
 
 
-def print_report(results: Results, meta: dict) -> None:
-    m = meta["machine"]
-    print()
-    print(f"kv_bench: N = {meta['args']['entries']:,} entries, {meta['args']['value_size']} B "
-          f"values, {BATCH} entries per batch; ratio = immusql / sqlite3")
-    print(f"machine: {m.get('cpu', '?')}, {m.get('cpus')} CPUs, {m.get('mem_gib', '?')} GiB; "
-          f"{m['filesystem']}; fsync p50 {m['fsync_p50_ms']} ms; Python {m['python']}, "
-          f"SQLite {m['sqlite']}, LMDB {m.get('lmdb', '?')}; "
-          f"immusql {m.get('immusql_revision', '?')}")
-    print()
-    print(results.table())
-    if results.notes:
-        print()
-        for n in results.notes:
-            print(f"- {n}")
-    if results.errors:
-        print()
-        print(f"{len(results.errors)} error(s):")
-        for e in results.errors:
-            print(f"! {e}")
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.child:
@@ -1023,12 +819,11 @@ def main(argv=None) -> int:
     meta["args"] = {k: v for k, v in vars(args).items()
                     if k not in ("child", "engine", "path", "gets", "start", "limit")}
     meta["elapsed_s"] = round(time.monotonic() - started, 1)
-    print_report(results, meta)
-    print(f"\n(run took {meta['elapsed_s']:.0f} s)")
+    print_report(results, meta, [
+        f"kv_bench: N = {args.entries:,} entries, {args.value_size} B values, {BATCH} entries "
+        f"per batch; ratio = immusql / sqlite3"])
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results.to_json(meta), f, indent=2)
-        log(f"wrote {args.json}")
+        write_json(args.json, results.to_json(meta))
     return 1 if results.errors else 0
 
 

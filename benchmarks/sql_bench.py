@@ -19,7 +19,6 @@ Progress goes to stderr; the final table, notes and errors to stdout (and `--jso
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -29,20 +28,26 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kv_bench import Progress, log, machine_info  # noqa: E402  (sibling script)
+from benchreport import (
+    ENGINES,
+    REPO,
+    Progress,
+    Results,
+    log,
+    machine_info,
+    median_of,
+    print_report,
+    write_json,
+)
 
-import immusql  # noqa: E402
-from immusql import errors as sql_errors  # noqa: E402
+import immusql
+from immusql import errors as sql_errors
 
-ENGINES = ("immusql", "sqlite3")
 DEFAULT_ROWS = 1_000_000
 QUICK_ROWS = 100_000
 DEFAULT_BATCH = 1000
 SEED = 20240601
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 REGIONS = ("north", "south", "east", "west")
 CATEGORIES = ("books", "music", "games", "garden", "tools", "toys", "food", "sports",
@@ -217,34 +222,13 @@ def short_sql(sql: str, limit: int = 160) -> str:
 
 
 # ----------------------------------------------------------------------------- results ----
-@dataclass
-class Figure:
-    key: str
-    label: str
-    unit: str  # "/s" (more is better), "s", "us" (less is better)
-    values: dict = field(default_factory=dict)
-    errors: dict = field(default_factory=dict)
-    na: dict = field(default_factory=dict)  # engine -> why there is no figure
+class SqlResults(Results):
+    """Figures in the order they are first recorded, each with its label and unit; failed
+    statements keep their SQL in the error list; profiler hotspots go in the JSON."""
 
-    def ratio(self) -> float | None:
-        a, b = self.values.get("immusql"), self.values.get("sqlite3")
-        if a is None or b is None or b == 0:
-            return None
-        return a / b
-
-
-class Results:
     def __init__(self):
-        self.figures: dict[str, Figure] = {}
-        self.notes: list[str] = []
-        self.errors: list[str] = []
+        super().__init__()
         self.hotspots: dict = {}
-
-    def figure(self, key: str, label: str, unit: str) -> Figure:
-        f = self.figures.get(key)
-        if f is None:
-            f = self.figures[key] = Figure(key, label, unit)
-        return f
 
     def put(self, key: str, label: str, unit: str, engine: str, value: float) -> None:
         self.figure(key, label, unit).values[engine] = value
@@ -257,57 +241,10 @@ class Results:
         msg = f"{label.strip()} [{engine}]: {describe_error(exc)}"
         if sql:
             msg += f"\n    SQL: {short_sql(sql, 400)}"
-        self.figure(key, label, unit).errors[engine] = msg
-        self.errors.append(msg)
-        log(f"ERROR {msg}")
-        traceback.print_exc(file=sys.stderr)
-
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-        log(f"  note: {text}")
-
-    def table(self) -> str:
-        head = ("metric", "immusql", "sqlite3", "ratio")
-        rows = [head]
-        for f in self.figures.values():
-            r = f.ratio()
-            rows.append((f.label, _cell(f, "immusql"), _cell(f, "sqlite3"),
-                         "n/a" if r is None else f"{r:.2f}x"))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-        lines = []
-        for n, r in enumerate(rows):
-            lines.append(" | ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                                    for i, (c, w) in enumerate(zip(r, widths))).rstrip())
-            if n == 0:
-                lines.append("-+-".join("-" * w for w in widths))
-        return "\n".join(lines)
+        self.record_error(self.figure(key, label, unit), engine, msg)
 
     def to_json(self, meta: dict) -> dict:
-        figs = [{"key": f.key, "metric": f.label.strip(), "unit": f.unit,
-                 "immusql": f.values.get("immusql"), "sqlite3": f.values.get("sqlite3"),
-                 "ratio": f.ratio(), "not_applicable": f.na, "errors": f.errors}
-                for f in self.figures.values()]
-        return {**meta, "figures": figs, "notes": self.notes, "errors": self.errors,
-                "hotspots": self.hotspots}
-
-
-def _cell(f: Figure, engine: str) -> str:
-    if engine in f.errors:
-        return "error"
-    if engine in f.na:
-        return "n/a"
-    v = f.values.get(engine)
-    if v is None:
-        return "-"
-    if f.unit == "/s":
-        return f"{v:,.0f}"
-    if f.unit == "s":
-        return f"{v:.3f}" if v < 100 else f"{v:,.1f}"
-    return f"{v:,.1f}" if v < 10_000 else f"{v:,.0f}"
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
+        return {**super().to_json(meta), "hotspots": self.hotspots}
 
 
 # ------------------------------------------------------------------------------- bench ----
@@ -317,7 +254,7 @@ class Bench:
         self.workdir = workdir
         self.n = args.rows
         self.customers, self.products = sizes(self.n)
-        self.results = Results()
+        self.results = SqlResults()
         self.paths = {"immusql": os.path.join(workdir, "sqlbench-immusql"),
                       "sqlite3": os.path.join(workdir, "sqlbench-sqlite3.db")}
         self.sides: dict = {}
@@ -524,7 +461,7 @@ class Bench:
                     rows = side.execute(sql, params)
                     runs.append(time.perf_counter() - t0)
                     log(f"  {engine} {key} run {i + 1}: {runs[-1]:.3f} s, {len(rows):,} rows")
-                self.results.put(key, label, "s", engine, median(runs))
+                self.results.put(key, label, "s", engine, statistics.median(runs))
                 self.checks[engine][key] = rows
             except Exception as e:
                 self.results.fail(key, label, "s", engine, e, sql)
@@ -807,13 +744,13 @@ def per_call_us(fn, reps: int) -> float:
     """Median over 5 rounds of the mean time per call, in microseconds."""
     fn()  # warm up (parser tables, caches)
     per_round = max(1, reps // 5)
-    rounds = []
-    for _ in range(5):
+
+    def one_round() -> float:
         t0 = time.perf_counter()
         for _ in range(per_round):
             fn()
-        rounds.append((time.perf_counter() - t0) / per_round * 1e6)
-    return median(rounds)
+        return (time.perf_counter() - t0) / per_round * 1e6
+    return median_of(5, one_round)[0]
 
 
 def sqlite_prepare(path: str, sql: str, params):
@@ -921,23 +858,7 @@ def parse_args(argv=None):
     return args
 
 
-def print_report(results: Results, meta: dict, bench: Bench) -> None:
-    m = meta["machine"]
-    print()
-    print(f"sql_bench: {bench.n:,} orders, {bench.customers:,} customers, {bench.products:,} "
-          f"products; {bench.batch:,} rows per INSERT and commit; ratio = immusql / sqlite3 "
-          f"(/s: > 1 means immusql is faster; s, us: > 1 means immusql is slower)")
-    print("durability: immusql fsync per commit; sqlite3 journal_mode=WAL, synchronous=FULL")
-    print(f"machine: {m.get('cpu', '?')}, {m.get('cpus')} CPUs, {m.get('mem_gib', '?')} GiB; "
-          f"{m['filesystem']}; fsync p50 {m['fsync_p50_ms']} ms; Python {m['python']}, "
-          f"SQLite {m['sqlite']}, LMDB {m.get('lmdb', '?')}; "
-          f"immusql {m.get('immusql_revision', '?')}")
-    print()
-    print(results.table())
-    if results.notes:
-        print()
-        for n in results.notes:
-            print(f"- {n}")
+def print_hotspots(results: SqlResults) -> None:
     for name, spots in results.hotspots.items():
         print()
         print(f"hotspots, immusql {name} ({spots['what']}, {spots['total_s']:.2f} s sampled), "
@@ -951,11 +872,6 @@ def print_report(results: Results, meta: dict, bench: Bench) -> None:
         print("  inclusive time (immusql and lark functions):")
         for k, pct in spots["inclusive"][:10]:
             print(f"    {pct:5.1f}%  {k}")
-    if results.errors:
-        print()
-        print(f"{len(results.errors)} error(s):")
-        for e in results.errors:
-            print(f"! {e}")
 
 
 def main(argv=None) -> int:
@@ -980,12 +896,14 @@ def main(argv=None) -> int:
     meta["args"] = vars(args)
     meta["batch_used"] = bench.batch
     meta["elapsed_s"] = round(time.monotonic() - started, 1)
-    print_report(results, meta, bench)
-    print(f"\n(run took {meta['elapsed_s']:.0f} s)")
+    print_report(results, meta, [
+        f"sql_bench: {bench.n:,} orders, {bench.customers:,} customers, {bench.products:,} "
+        f"products; {bench.batch:,} rows per INSERT and commit; ratio = immusql / sqlite3 "
+        f"(/s: > 1 means immusql is faster; s, us: > 1 means immusql is slower)",
+        "durability: immusql fsync per commit; sqlite3 journal_mode=WAL, synchronous=FULL",
+    ], extra=lambda: print_hotspots(results))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results.to_json(meta), f, indent=2, default=str)
-        log(f"wrote {args.json}")
+        write_json(args.json, results.to_json(meta))
     return 1 if results.errors else 0
 
 

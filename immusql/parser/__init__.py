@@ -32,9 +32,10 @@ import lark
 from lark import Lark, Token
 from lark.lexer import Lexer
 
+from ..errors import StatementTooComplex
+from ..errors import SyntaxError as SqlSyntaxError
 from . import ast
-from ..errors import StatementTooComplex, SyntaxError as SqlSyntaxError
-from .common import TokenError
+from .common import MAX_DEPTH, TokenError
 from .driver import Driver, ParseError
 from .errors import from_token_error, from_unexpected
 from .lexer import MAX_NESTING, Tokenizer
@@ -44,14 +45,10 @@ __all__ = ["parse", "parse_one", "GRAMMAR_PATH", "MAX_DEPTH", "MAX_NESTING", "as
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "sql.lark"
 
-# Deepest AST accepted (nodes from the statement down to a leaf). Deeper statements raise
-# StatementTooComplex (54001), so code walking the AST recursively stays far from Python's
-# recursion limit.
-MAX_DEPTH = 200
-
 
 class _TokenFeed(Lexer):
-    """Lark's lexer slot: the statement's tokens come already made by `Tokenizer`."""
+    """Fills Lark's lexer slot. Tokens come from `Tokenizer` and `Driver` runs the table,
+    so Lark's own parse loop, and this lexer, only serve to build the parser."""
 
     def __init__(self, lexer_conf):
         pass
@@ -132,9 +129,9 @@ def parse_one(sql: str) -> ast.Statement:
         return statements[0]
     if not statements:
         raise SqlSyntaxError("syntax error at end of input", position=len(sql) + 1,
-                                 hint="The query is empty: one statement was expected.")
+                             hint="The query is empty: one statement was expected.")
     raise SqlSyntaxError("cannot insert multiple commands into a prepared statement",
-                             position=statements[1].pos + 1)
+                         position=statements[1].pos + 1)
 
 
 def _checked(stmt, seen: list[Token]):
@@ -149,14 +146,17 @@ def _checked(stmt, seen: list[Token]):
 
 
 def _too_complex(pos: int, detail: str) -> StatementTooComplex:
-    return StatementTooComplex("stack depth limit exceeded", position=pos + 1,
-                                      detail=detail, hint="Simplify the statement.")
+    return StatementTooComplex("stack depth limit exceeded", position=pos + 1, detail=detail,
+                               hint="Simplify the statement.")
 
 
 def _deeper_than(node, limit: int) -> bool:
-    """Whether the AST under `node` is more than `limit` nodes deep (iteratively: the point
-    is to reject trees too deep for recursive code). Only called for statements of more
-    than limit/2 tokens: each level of nesting takes at least one token... or two."""
+    """Whether the AST under `node` is more than `limit` nodes deep, found iteratively: the
+    point is to refuse trees too deep for the recursive code downstream. Chains of operators,
+    casts, subscripts, joins and set operations are refused as they are read; this walk
+    catches the rest (nested CASE, subqueries...). A statement's tree is at most about 4/3
+    as deep as it has tokens (`(SELECT x)` adds four nodes for three tokens), so statements
+    of up to limit/2 tokens are not walked."""
     stack = [(node, 1)]
     while stack:
         item, depth = stack.pop()

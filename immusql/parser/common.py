@@ -13,7 +13,12 @@ from typing import NamedTuple
 
 from lark import Token
 
-from .ast import Name
+from .ast import Name, TypeName
+
+# Deepest AST accepted (nodes from the statement down to a leaf). Deeper statements raise
+# StatementTooComplex (54001), so code walking the AST recursively stays far from Python's
+# recursion limit.
+MAX_DEPTH = 200
 
 
 class TokenError(Exception):
@@ -43,6 +48,13 @@ class FuncName(NamedTuple):
     quoted: bool
 
 
+class PosType(NamedTuple):
+    """A type name with the offset of its first token, until `typename` unwraps it."""
+
+    type: TypeName
+    pos: int
+
+
 class Tagged(NamedTuple):
     """A clause of a list written in any order (the query tail): what it is, its leading
     token and its value."""
@@ -60,6 +72,27 @@ class Ind(NamedTuple):
     value: object
     upper: object
     pos: int
+
+
+def too_deep(pos: int, what: str = "Expressions") -> TokenError:
+    """StatementTooComplex (54001) at `pos`, as PostgreSQL's "stack depth limit exceeded"."""
+    from .. import errors
+    return TokenError(pos, message="stack depth limit exceeded", hint="Simplify the statement.",
+                      detail=f"{what} are nested more than {MAX_DEPTH} levels deep.",
+                      error_class=errors.StatementTooComplex)
+
+
+def check_chain(node, child: str, pos: int, what: str = "Expressions") -> None:
+    """Raise too_deep if following `child` from `node` through nodes of its class goes more
+    than MAX_DEPTH deep: left-deep chains (x::a::b, UNION after UNION, JOIN after JOIN) are
+    refused as they are built, not after the whole statement is read. At most MAX_DEPTH
+    steps, so the check costs little even on long inputs."""
+    cls, depth = node.__class__, 0
+    while node.__class__ is cls:
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise too_deep(pos, what)
+        node = getattr(node, child)
 
 
 def name_of(token: Token) -> str:

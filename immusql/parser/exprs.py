@@ -1,24 +1,43 @@
-"""Expressions: PostgreSQL's operator precedence, applied to the grammar's flat sequences.
+"""Expressions: PostgreSQL's operator precedence, applied as the grammar reads operators.
 
-The grammar parses `a + b * c IS NULL` as the flat list [a, +, b, *, c, IS NULL]
-(operands and `Op`s); `build_expression` turns it into a tree with an operator stack
-(shunting-yard), following the table of PostgreSQL 15's documentation (sql-syntax-lexical,
-"Operator Precedence") and gram.y's associativity: comparison, IS and the BETWEEN/IN/LIKE
-group are non-associative, so `a < b < c` is a syntax error as in PostgreSQL. It is
-iterative, so deeply nested or very long expressions cannot exhaust the Python stack.
+The grammar reads `a + b * c IS NULL` as a sequence (operand, `+`, operand, `*`, operand,
+`IS NULL`) and hands each operator and operand to an `ExprBuilder`, which builds the tree
+with an operator stack (shunting-yard), following the table of PostgreSQL 15's
+documentation (sql-syntax-lexical, "Operator Precedence") and gram.y's associativity:
+comparison, IS and the BETWEEN/IN/LIKE group are non-associative, so `a < b < c` is a syntax
+error as in PostgreSQL. It is iterative, and it tracks the depth of what it builds, so a
+chain of operators too deep for later (recursive) passes fails at once with
+StatementTooComplex instead of after the whole statement is read.
 
 BETWEEN's AND and LIKE's ESCAPE make those operators ternary: an open BETWEEN on the stack
 claims the next AND, and ESCAPE attaches to the LIKE on top of the stack. `x op ANY (...)`
-arrives as a `Quant` operand and becomes a `Quantified` node when `op` is reduced.
+arrives as a `Quant` operand and becomes a `Quantified` node when `op` is reduced. AND and
+OR chains are collected flat (BoolOp), in linear time.
 """
 
 from __future__ import annotations
 
 from lark import Token
 
-from .ast import (Between, BinaryOp, BoolOp, Collate, FuncCall, InList, InSubquery, IsBool,
-                  IsDistinctFrom, IsNull, Like, Literal, Name, Not, Quantified, UnaryOp)
-from .common import TokenError, pos_of
+from .ast import (
+    Between,
+    BinaryOp,
+    BoolOp,
+    Collate,
+    FuncCall,
+    InList,
+    InSubquery,
+    IsBool,
+    IsDistinctFrom,
+    IsNull,
+    Like,
+    Literal,
+    Name,
+    Not,
+    Quantified,
+    UnaryOp,
+)
+from .common import MAX_DEPTH, TokenError, pos_of, too_deep
 
 # Binding powers, loosest first (PostgreSQL 15, table 4.2).
 OR, AND, NOT, IS, CMP, PRED, ESCAPE, OTHER, ADD, MUL, EXP, AT, COLLATE, UNARY = range(1, 15)
@@ -108,56 +127,130 @@ _PREFIX = {"MINUS": (UNARY, "-"), "PLUS": (UNARY, "+"), "OP": (OTHER, None), "NO
 _QUANTIFIABLE = frozenset({"binary", "like"})
 
 
-def build_expression(items: list):
-    """The tree for a flat [prefix* operand (infix prefix* operand | postfix)*] list."""
-    operands: list = []
-    stack: list[Op] = []
-    for item in items:
-        if item.__class__ is not Op:
-            operands.append(item)
-            continue
-        kind = item.kind
-        if kind == PREFIX:
-            stack.append(item)
-        elif kind == POSTFIX:
-            _reduce(stack, operands, item)
-            operands[-1] = _postfix(item, _final(operands[-1]))
-        elif _reduce(stack, operands, item):  # AND closing an open BETWEEN
-            stack[-1].state = 1
-        elif item.build == "escape":
-            top = stack[-1] if stack else None
+class ExprBuilder:
+    """An expression being read: operands (with the depth of the tree each one is), and the
+    operators not applied yet."""
+
+    __slots__ = ("operands", "depths", "stack")
+
+    def __init__(self):
+        self.operands: list = []
+        self.depths: list[int] = []
+        self.stack: list[Op] = []
+
+    def operand(self, node) -> None:
+        self.operands.append(node)
+        self.depths.append(1)
+
+    def prefix(self, op: Op) -> None:
+        self.stack.append(op)
+        if len(self.stack) > MAX_DEPTH:
+            raise too_deep(op.pos)
+
+    def infix(self, op: Op) -> None:
+        if self._reduce(op):  # the AND of an open BETWEEN
+            self.stack[-1].state = 1
+        elif op.build == "escape":
+            top = self.stack[-1] if self.stack else None
             if top is None or top.build != "like" or top.state:
-                raise TokenError(item.pos)
+                raise TokenError(op.pos)
             top.state = 1
         else:
-            stack.append(item)
-    while stack:
-        _apply(stack.pop(), operands)
-    result = _final(operands.pop())
-    if result.__class__ is Quant:
-        raise TokenError(result.pos)
-    return result
+            self.stack.append(op)
+            if len(self.stack) > MAX_DEPTH:
+                raise too_deep(op.pos)
 
+    def postfix(self, op: Op) -> None:
+        self._reduce(op)
+        self.operands[-1] = _postfix(op, _final(self.operands[-1]))
+        self._deeper(self.depths[-1] + 1, op.pos)
 
-def _reduce(stack: list[Op], operands: list, incoming: Op) -> bool:
-    """Apply the stacked operators that bind at least as tightly as `incoming`. Returns True
-    when `incoming` is the AND of an open BETWEEN now on top of the stack."""
-    bp = incoming.bp
-    while stack:
-        top = stack[-1]
-        if top.build == "between" and top.state == 0:
-            if incoming.build == "bool" and incoming.arg == "and":
-                return True
-            if bp > AND:
+    def finish(self):
+        while self.stack:
+            self._apply(self.stack.pop())
+        result = _final(self.operands.pop())
+        if result.__class__ is Quant:
+            raise TokenError(result.pos)
+        return result
+
+    def _reduce(self, incoming: Op) -> bool:
+        """Apply the stacked operators that bind at least as tightly as `incoming`. True
+        when `incoming` is the AND of an open BETWEEN, now on top of the stack."""
+        bp, stack = incoming.bp, self.stack
+        while stack:
+            top = stack[-1]
+            if top.build == "between" and top.state == 0:
+                if incoming.build == "bool" and incoming.arg == "and":
+                    return True
+                if bp > AND:
+                    return False
+                raise TokenError(incoming.pos)
+            if top.bp > bp or (top.bp == bp and top.assoc == LEFT):
+                self._apply(stack.pop())
+            elif top.bp == bp:  # non-associative operators in a row
+                raise TokenError(incoming.pos)
+            else:
                 return False
-            raise TokenError(incoming.pos)
-        if top.bp > bp or (top.bp == bp and top.assoc == LEFT):
-            _apply(stack.pop(), operands)
-        elif top.bp == bp:  # non-associative operators in a row
-            raise TokenError(incoming.pos)
-        else:
-            return False
-    return False
+        return False
+
+    def _deeper(self, depth: int, pos: int) -> None:
+        self.depths[-1] = depth
+        if depth > MAX_DEPTH:
+            raise too_deep(pos)
+
+    def _apply(self, op: Op) -> None:
+        operands, depths = self.operands, self.depths
+        if op.kind == PREFIX:
+            operands[-1] = _prefix(op, _operand(operands[-1], None))
+            self._deeper(depths[-1] + 1, op.pos)
+            return
+        build = op.build
+        right, right_depth = operands.pop(), depths.pop()
+        if build == "bool":
+            left = operands.pop()
+            right = _operand(right, None)
+            if left.__class__ is _BoolAcc and left.op == op.arg:
+                left.items.extend(_bool_items(right, op.arg))
+                operands.append(left)
+                self._deeper(max(depths[-1], right_depth + 1), op.pos)
+                return
+            items = _bool_items(_operand(left, op.pos), op.arg) + _bool_items(right, op.arg)
+            operands.append(_BoolAcc(op.arg, items, pos_of(items[0])))
+            self._deeper(max(depths[-1], right_depth) + 1, op.pos)
+            return
+        depth = right_depth
+        if build == "between":
+            if op.state == 0:
+                raise TokenError(op.pos, hint="BETWEEN needs AND and an upper bound.")
+            low = _operand(operands.pop(), None)
+            depth = max(depth, depths.pop())
+            left = _operand(operands[-1], op.pos)
+            negated, symmetric = op.flags
+            operands[-1] = Between(left, low, _operand(right, None), negated, symmetric,
+                                   pos=pos_of(left))
+            self._deeper(max(depth, depths[-1]) + 1, op.pos)
+            return
+        escape = None
+        if build == "like" and op.state:
+            escape, right = _operand(right, None), operands.pop()
+            depth = max(depth, depths.pop())
+        left = _operand(operands[-1], op.pos)
+        right = _final(right)
+        if right.__class__ is Quant:
+            if build not in _QUANTIFIABLE or escape is not None or op.arg is None:
+                raise TokenError(right.pos)
+            node = Quantified(op.arg, right.quantifier, left, right.value, pos=pos_of(left))
+        elif build == "binary":
+            node = BinaryOp(op.arg, left, right, pos=pos_of(left))
+        elif build == "like":
+            negated, insensitive, similar = op.flags
+            node = Like(left, right, escape, negated, insensitive, similar, pos=pos_of(left))
+        elif build == "distinct":
+            node = IsDistinctFrom(left, right, op.flags, pos=pos_of(left))
+        else:  # at_time_zone: PostgreSQL's timezone(zone, value)
+            node = FuncCall(Name(("timezone",)), (right, left), pos=pos_of(left))
+        operands[-1] = node
+        self._deeper(max(depth, depths[-1]) + 1, op.pos)
 
 
 def _final(node):
@@ -166,61 +259,13 @@ def _final(node):
     return node
 
 
-def _operand(node, err_pos: int):
+def _operand(node, err_pos: int | None):
     """`node` as an operand: an ANY/ALL operand is a syntax error (at `err_pos`, or at the
     ANY itself when err_pos is None)."""
     node = _final(node)
     if node.__class__ is Quant:
         raise TokenError(node.pos if err_pos is None else err_pos)
     return node
-
-
-def _apply(op: Op, operands: list) -> None:
-    build = op.build
-    if op.kind == PREFIX:
-        operands.append(_prefix(op, _operand(operands.pop(), None)))
-        return
-    right = operands.pop()
-    if build == "bool":
-        left = operands.pop()
-        right = _operand(right, None)
-        if left.__class__ is _BoolAcc and left.op == op.arg:
-            left.items.extend(_bool_items(right, op.arg))
-            operands.append(left)
-            return
-        items = _bool_items(_operand(left, op.pos), op.arg) + _bool_items(right, op.arg)
-        operands.append(_BoolAcc(op.arg, items, pos_of(items[0])))
-        return
-    if build == "between":
-        if op.state == 0:
-            raise TokenError(op.pos, hint="BETWEEN needs AND and an upper bound.")
-        low = _operand(operands.pop(), None)
-        left = _operand(operands.pop(), op.pos)
-        negated, symmetric = op.flags
-        operands.append(Between(left, low, _operand(right, None), negated, symmetric,
-                                pos=pos_of(left)))
-        return
-    escape = None
-    if build == "like" and op.state:
-        escape, right = _operand(right, None), operands.pop()
-    left = _operand(operands.pop(), op.pos)
-    right = _final(right)
-    if right.__class__ is Quant:
-        if build not in _QUANTIFIABLE or escape is not None or op.arg is None:
-            raise TokenError(right.pos)
-        operands.append(Quantified(op.arg, right.quantifier, left, right.value,
-                                   pos=pos_of(left)))
-        return
-    pos = pos_of(left)
-    if build == "binary":
-        operands.append(BinaryOp(op.arg, left, right, pos=pos))
-    elif build == "like":
-        negated, insensitive, similar = op.flags
-        operands.append(Like(left, right, escape, negated, insensitive, similar, pos=pos))
-    elif build == "distinct":
-        operands.append(IsDistinctFrom(left, right, op.flags, pos=pos))
-    else:  # at_time_zone: PostgreSQL's timezone(zone, value)
-        operands.append(FuncCall(Name(("timezone",)), (right, left), pos=pos))
 
 
 def _bool_items(node, op: str) -> list:
@@ -255,6 +300,30 @@ def _postfix(op: Op, operand):
     return InList(operand, value, op.flags, pos=pos)
 
 
+class _Pending:
+    """`a op b` read so far, not yet an ExprBuilder: most expressions stop there."""
+
+    __slots__ = ("left", "op", "right")
+
+    def __init__(self, left, op: Op, right):
+        self.left, self.op, self.right = left, op, right
+
+
+def _builder(seq) -> ExprBuilder:
+    """The ExprBuilder for what an expr_seq reduction produced so far."""
+    cls = seq.__class__
+    if cls is ExprBuilder:
+        return seq
+    builder = ExprBuilder()
+    if cls is _Pending:
+        builder.operand(seq.left)
+        builder.infix(seq.op)
+        builder.operand(seq.right)
+    else:
+        builder.operand(seq)
+    return builder
+
+
 def negate_literal(lit: Literal, pos: int):
     """-<number constant> folded into a negative constant, as PostgreSQL's doNegate()."""
     kind, value = lit.kind, lit.value
@@ -280,16 +349,54 @@ def integer_literal(token: Token) -> Literal:
 class ExprRules:
     """Transformer callbacks for expression sequences, operators and operands."""
 
-    # --- flat sequences and operators
+    # --- operator sequences (see expr_seq in the grammar)
     def expr(self, c):
-        if len(c) == 3:  # the common `a op b`, without the operator stack
-            op, right = c[1], c[2]
-            if (op.__class__ is Op and op.kind == INFIX and op.build == "binary"
-                    and right.__class__ is not Quant):
-                return BinaryOp(op.arg, c[0], right, pos=pos_of(c[0]))
-        return build_expression(c)
+        seq = c[0]
+        cls = seq.__class__
+        if cls is ExprBuilder:
+            return seq.finish()
+        if cls is _Pending:
+            return BinaryOp(seq.op.arg, seq.left, seq.right, pos=pos_of(seq.left))
+        if cls is Quant:
+            raise TokenError(seq.pos)
+        return seq
 
-    b_expr = expr
+    def prefixes(self, c):
+        """Prefix operators in a row, counted as they are read (NOT NOT NOT ...)."""
+        if len(c) == 1:
+            return c
+        ops = c[0]
+        ops.append(c[1])
+        if len(ops) > MAX_DEPTH:
+            raise too_deep(c[1].pos)
+        return ops
+
+    b_prefixes = prefixes
+
+    def expr_start(self, c):
+        builder = ExprBuilder()
+        for op in c[0]:
+            builder.prefix(op)
+        builder.operand(c[1])
+        return builder
+
+    def expr_step(self, c):
+        seq, op, right = c[0], c[1], c[-1]
+        if (len(c) == 3 and op.build == "binary" and right.__class__ is not Quant
+                and seq.__class__ is not ExprBuilder and seq.__class__ is not _Pending):
+            return _Pending(seq, op, right)
+        builder = _builder(seq)
+        builder.infix(op)
+        if len(c) == 4:
+            for prefix in c[2]:
+                builder.prefix(prefix)
+        builder.operand(right)
+        return builder
+
+    def expr_postfix(self, c):
+        builder = _builder(c[0])
+        builder.postfix(c[1])
+        return builder
 
     def prefix_op(self, c):
         tok = c[0]

@@ -4,9 +4,23 @@ casts, CASE, ARRAY, ROW and the other primary expressions."""
 from __future__ import annotations
 
 from .. import errors
-from .ast import (ArrayLiteral, ArraySubquery, Case, Cast, ColumnRef, Default, Exists,
-                  FieldAccess, Literal, Param, RowExpr, Star, SubqueryExpr, Subscript)
-from .common import Ind, TokenError, name_of, pos_of
+from .ast import (
+    ArrayLiteral,
+    ArraySubquery,
+    Case,
+    Cast,
+    ColumnRef,
+    Default,
+    Exists,
+    FieldAccess,
+    Literal,
+    Param,
+    RowExpr,
+    Star,
+    SubqueryExpr,
+    Subscript,
+)
+from .common import MAX_DEPTH, Ind, TokenError, check_chain, name_of, pos_of, too_deep
 from .exprs import integer_literal
 
 MAX_PARAM = 65535  # PostgreSQL's protocol limit on the number of parameters
@@ -15,6 +29,8 @@ _MAX_COLUMNREF_PARTS = 4  # database.schema.table.column
 
 def apply_indirection(node, elements):
     """Subscripts and field selections after an expression: x[1], x[1:2], (x).f, (x).*."""
+    if len(elements) > MAX_DEPTH:
+        raise too_deep(pos_of(node))
     for el in elements:
         pos = pos_of(node)
         if el.kind == "field":
@@ -98,7 +114,14 @@ class OperandRules:
         return apply_indirection(node, rest) if rest else node
 
     def indirection(self, c):
-        return c
+        """.name, .*, [i] and [lo:hi] in a row, counted as they are read."""
+        if len(c) == 1:
+            return c
+        elements = c[0]
+        elements.append(c[1])
+        if len(elements) > MAX_DEPTH:
+            raise too_deep(elements[0].pos)
+        return elements
 
     def ind_field(self, c):
         return Ind("field", name_of(c[0]), None, c[0].start_pos)
@@ -144,7 +167,9 @@ class OperandRules:
     # --- casts and CASE
     def typecast(self, c):
         operand, typ = c
-        return Cast(operand, typ, pos=pos_of(operand))
+        node = Cast(operand, typ, pos=pos_of(operand))
+        check_chain(node, "operand", node.pos)
+        return node
 
     def cast_expr(self, c):
         return Cast(c[1], c[2], pos=c[0].start_pos)

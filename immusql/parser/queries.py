@@ -11,9 +11,26 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .. import errors
-from .ast import (CTE, AsOf, FunctionRef, Join, Literal, Name, OrderItem, Query, Select,
-                  SelectItem, SetOp, Star, SubqueryRef, TableRef, UnaryOp, Values, ValuesRef)
-from .common import Rel, Tagged, TokenError, dotted, name_of, pos_of
+from .ast import (
+    CTE,
+    AsOf,
+    FunctionRef,
+    Join,
+    Literal,
+    Name,
+    OrderItem,
+    Query,
+    Select,
+    SelectItem,
+    SetOp,
+    Star,
+    SubqueryRef,
+    TableRef,
+    UnaryOp,
+    Values,
+    ValuesRef,
+)
+from .common import Rel, Tagged, TokenError, check_chain, dotted, name_of, pos_of
 from .exprs import negate_literal
 
 
@@ -120,8 +137,10 @@ class QueryRules:
     @staticmethod
     def _setop(op, c):
         left, quantifier, right = c
-        return SetOp(op, quantifier is not None and quantifier.type == "ALL", unwrap(left),
+        node = SetOp(op, quantifier is not None and quantifier.type == "ALL", unwrap(left),
                      unwrap(right), pos=pos_of(left))
+        check_chain(node, "left", node.pos, "Set operations")
+        return node
 
     # --- SELECT cores
     def select_core(self, c):
@@ -298,15 +317,15 @@ class QueryRules:
 
     def cross_join(self, c):
         left, right = c
-        return Join("cross", left, right, pos=pos_of(left))
+        return _join(Join("cross", left, right, pos=pos_of(left)))
 
     def qual_join(self, c):
         left, kind, right, (on, using) = c
-        return Join(kind or "inner", left, right, on, using, pos=pos_of(left))
+        return _join(Join(kind or "inner", left, right, on, using, pos=pos_of(left)))
 
     def natural_join(self, c):
         left, kind, right = c
-        return Join(kind or "inner", left, right, natural=True, pos=pos_of(left))
+        return _join(Join(kind or "inner", left, right, natural=True, pos=pos_of(left)))
 
     def full(self, c):
         return "full"
@@ -356,6 +375,11 @@ class QueryRules:
 
     def name_list(self, c):
         return tuple(name_of(t) for t in c)
+
+
+def _join(node: Join) -> Join:
+    check_chain(node, "left", node.pos, "Joins")
+    return node
 
 
 def _name(tok, indirection):

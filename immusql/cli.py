@@ -203,6 +203,7 @@ def _check(args) -> int:
 def _sql(args) -> int:
     """A small psql-like runner: tables printed aligned, errors with their SQLSTATE."""
     import immusql
+
     from .errors import Error
     conn = immusql.connect(args.dir, autocommit=True)
     scripts = list(args.command) + [open(f, encoding="utf-8").read() for f in args.file]

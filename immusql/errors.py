@@ -10,10 +10,22 @@ classes, while `.sqlstate` keeps the precise code.
 
 from __future__ import annotations
 
-from .kv.errors import (ConflictError, CorruptionError, ImmuSQLError, IndexCorruptedError,
-                        InvalidArgumentError, KeyNotFoundError, LimitExceededError, ProofError,
-                        StorageError, StoreClosedError, StoreLockedError, TxNotFoundError,
-                        lookup, register)
+from .kv.errors import (  # noqa: F401 - re-exported: the one error hierarchy
+    ConflictError,
+    CorruptionError,
+    ImmuSQLError,
+    IndexCorruptedError,
+    InvalidArgumentError,
+    KeyNotFoundError,
+    LimitExceededError,
+    ProofError,
+    StorageError,
+    StoreClosedError,
+    StoreLockedError,
+    TxNotFoundError,
+    lookup,
+    register,
+)
 
 
 class Warning(Exception):  # noqa: A001 - the name PEP 249 requires

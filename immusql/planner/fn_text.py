@@ -17,7 +17,6 @@ from .functions import register
 from .numerics import SubstringError
 from .overload import ANY, ANYELEMENT
 
-
 # The database runs with LC_CTYPE "C": case mapping touches ASCII letters only, as in
 # PostgreSQL with the C locale (upper('é') stays 'é').
 _UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}

@@ -210,7 +210,7 @@ class FromPlanner:
     def _lateral_join(self, j: ast.Join, l_op, l_cols):
         """x JOIN LATERAL (...) ON ...: the right side is re-run for every left row."""
         if j.kind in ("right", "full"):
-            raise errors.SyntaxError(f"the combining JOIN type must be INNER or LEFT for a "
+            raise errors.SyntaxError("the combining JOIN type must be INNER or LEFT for a "
                                      "LATERAL reference", position=_pos(j))
         lat = Scope(columns=list(l_cols), parent=self.scope.parent)
         lat.outer.row = (None,) * len(l_cols)

@@ -84,6 +84,7 @@ class Engine:
     @classmethod
     def open(cls, path, **options) -> "Engine":
         import os
+
         from ..kv.options import META_FILE
         if not os.path.exists(os.path.join(os.fspath(path), META_FILE)):
             options.setdefault("max_tx_entries", cls.SQL_MAX_TX_ENTRIES)

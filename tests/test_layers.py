@@ -46,3 +46,37 @@ def test_pure_modules_do_no_io(name):
         assert root not in {"os", "io", "lmdb", "fcntl", "shutil"}, f"{name} imports {module}"
         if level == 1:
             assert root not in STORAGE, f"{name} imports the storage module {module}"
+
+
+def _ours(path: Path) -> set[str]:
+    """Top-level immusql packages a module imports (absolute or relative)."""
+    pkg = path.parent.relative_to(PACKAGE.parent).parts  # ('immusql', 'planner', ...)
+    out = set()
+    for level, module in imports_of(path):
+        if level == 0:
+            if module.startswith("immusql."):
+                out.add(module.split(".")[1])
+            continue
+        base = pkg[:len(pkg) - level + 1] if level <= len(pkg) else ()
+        full = list(base) + ([m for m in module.split(".") if m] if module else [])
+        if len(full) >= 2 and full[0] == "immusql":
+            out.add(full[1])
+    return out
+
+
+ALLOWED = {  # DEVELOPERS.md: pgwire -> planner -> parser, planner -> kv
+    "parser": {"parser", "errors", "kv"},  # kv only through immusql.errors' re-exports
+    "planner": {"planner", "parser", "kv", "errors"},
+}
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_sql_layers_point_one_way(layer):
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        reached = _ours(path) - ALLOWED[layer]
+        assert not reached, f"{path.relative_to(PACKAGE)} imports immusql.{reached}"
+
+
+def test_parser_does_not_reach_the_store():
+    for path in sorted((PACKAGE / "parser").rglob("*.py")):
+        assert "kv" not in _ours(path), f"{path.name} imports the store"

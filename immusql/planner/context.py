@@ -37,6 +37,15 @@ class StatementContext:
         self._codecs: dict[int, TableCodec] = {}
         self.catalog = session.catalog_for(tx)
 
+    def rebind(self, other: "StatementContext") -> None:
+        """Point this (cached plan's) context at a new execution's transaction, parameters
+        and time; the plan's closures read them from here."""
+        self.tx = other.tx
+        self.params[:] = other.params
+        self.now, self.statement_now = other.now, other.statement_now
+        self.timezone, self.track_reads = other.timezone, other.track_reads
+        self.fctx = other.fctx
+
     # ------------------------------------------------------------------ catalog --------
     @property
     def search_path(self) -> tuple[str, ...]:

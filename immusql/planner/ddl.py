@@ -43,6 +43,7 @@ def _commit_catalog(ctx, cat, changed=(), removed=()):
         except KeyError:
             pass
     ctx.tx.set(CATALOG_VERSION_KEY, cat.version_value())
+    ctx.session.plans.clear()
     ctx.session.tx_catalog = cat
     ctx.catalog = cat
     return cat

@@ -10,9 +10,65 @@ from .select import QueryPlanner
 
 def run_query(ctx, q: ast.Query):
     from .session import Result
-    plan = QueryPlanner(ctx).plan_query(q)
+    plan = cached_plan(ctx, q)
     rows = plan.rows()
     return Result(f"SELECT {len(rows)}", plan.columns, rows, len(rows))
+
+
+PLAN_CACHE_SIZE = 256
+
+
+def cached_plan(ctx, q: ast.Query):
+    """The plan of `q`, reused when the same simple query runs again in this session with
+    the same catalog and parameter types (its parameters are read when it runs).
+
+    Only queries whose plans hold no per-execution state are cached: one table or none,
+    no subqueries, CTEs, time travel, or parameters in LIMIT/OFFSET.
+    """
+    key = _cache_key(ctx, q)
+    cache = ctx.session.plans
+    hit = cache.get(key) if key is not None else None
+    if hit is not None:
+        pctx, plan = hit
+        pctx.rebind(ctx)
+        return plan
+    plan = QueryPlanner(ctx).plan_query(q)
+    if key is not None:
+        if len(cache) >= PLAN_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = (ctx, plan)
+    return plan
+
+
+def _cache_key(ctx, q: ast.Query):
+    from .expr import param_type
+    body = q.body
+    if q.with_ or not isinstance(body, ast.Select) or len(body.from_) > 1:
+        return None
+    if body.from_ and not (isinstance(body.from_[0], ast.TableRef)
+                           and body.from_[0].as_of is None and not body.from_[0].history):
+        return None
+    if _has(q.limit, ast.Param) or _has(q.offset, ast.Param) or _has(q, _SUBQUERIES):
+        return None
+    try:
+        types_ = tuple(param_type(v) for v in ctx.params)
+    except errors.Error:
+        return None
+    return (q, ctx.catalog.version, id(ctx.catalog), types_, ctx.track_reads)
+
+
+_SUBQUERIES = (ast.SubqueryExpr, ast.Exists, ast.InSubquery, ast.ArraySubquery, ast.Query,
+               ast.SubqueryRef, ast.FunctionRef)
+
+
+def _has(node, kinds) -> bool:
+    from .walk import children
+    if node is None:
+        return False
+    for c in children(node):
+        if isinstance(c, kinds) or _has(c, kinds):
+            return True
+    return False
 
 
 def run_explain(ctx, e: ast.Explain):

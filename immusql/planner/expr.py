@@ -144,7 +144,8 @@ class ExprCompiler:
             raise errors.UndefinedParameter(f"there is no parameter ${n.index}",
                                             position=_pos(n))
         value = params[n.index - 1]
-        return constant(value, param_type(value))
+        # read at run time, not folded: a cached plan runs again with other values
+        return Compiled(lambda row, p=params, i=n.index - 1: p[i], param_type(value))
 
     def _ColumnRef(self, n: ast.ColumnRef) -> Compiled:
         depth, slot, type_ = self.scope.resolve(n.parts, n.pos)
@@ -444,7 +445,8 @@ class ExprCompiler:
                 e.position = _pos(n)
             raise
         fns = [a.fn for a in args]
-        if not getattr(impl, "volatile", False) and all(a.const for a in args):
+        # fold calls on constants; not now() and friends: they read the statement time
+        if args and not getattr(impl, "volatile", False) and all(a.const for a in args):
             return constant(impl(*[a.value for a in args]), rtype, name)
         if len(fns) == 1:
             f0 = fns[0]

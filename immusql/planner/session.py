@@ -165,6 +165,7 @@ class Session:
         self.read_only = False
         self.sequence_values: dict[int, int] = {}  # currval() per sequence
         self.resolved: dict = {}  # (operator, left type, right type) -> (fn, result type)
+        self.plans: dict = {}  # cached query plans (dispatch.cached_plan)
         self.last_sequence_value: int | None = None  # lastval()
         from .functions import FunctionContext
         self.fctx = FunctionContext(user=self.user)
@@ -312,6 +313,7 @@ class Session:
                 raise errors.from_store_error(e) from e
         else:
             tx.rollback()
+            self.plans.clear()  # they may have been planned against the rolled-back DDL
 
 
 _WRITES = (ast.Insert, ast.Update, ast.Delete, ast.Truncate, ast.CreateTable, ast.Drop,

@@ -189,3 +189,29 @@ def test_time_travel_and_history_after_many_changes(conn):
                           "where id = %s order by _rev", (key,))
         assert [(b, d) for b, d, _ in hist] == seq
         assert [r for _, _, r in hist] == list(range(1, len(seq) + 1))
+
+
+def test_cached_plans_rerun_with_new_parameters_and_follow_schema_changes(tmp_path):
+    conn = immusql.connect(tmp_path / "db")
+    cur = conn.cursor()
+    cur.execute("create table p (id int primary key, v text)")
+    cur.executemany("insert into p values (%s, %s)", [(i, f"v{i}") for i in range(20)])
+    conn.commit()
+    session = conn._session
+    for i in (3, 7, 3, 19, 25):
+        cur.execute("select id, v from p where id = %s", (i,))
+        assert cur.fetchall() == ([(i, f"v{i}")] if i < 20 else [])
+    assert len(session.plans) == 1  # one plan, run five times with other parameters
+    cur.execute("select v from p where id in (%s, %s) order by id", (2, 4))
+    assert cur.fetchall() == [("v2",), ("v4",)]
+    cur.execute("update p set v = 'new' where id = %s", (3,))
+    cur.execute("select id, v from p where id = %s", (3,))
+    assert cur.fetchall() == [(3, "new")]  # sees the block's own write
+    conn.commit()
+    cur.execute("alter table p add column w int default 5")
+    cur.execute("select * from p where id = %s", (1,))
+    assert cur.fetchall() == [(1, "v1", 5)]
+    conn.rollback()  # the added column is gone again, and so is any plan that saw it
+    cur.execute("select * from p where id = %s", (1,))
+    assert cur.fetchall() == [(1, "v1")]
+    conn.close()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from dataclasses import dataclass
 from typing import Callable
 
 from .. import errors
@@ -25,23 +24,13 @@ from ..parser import ast
 from . import casts, functions, operators, patterns
 from . import types as T
 from .callinfo import is_aggregate, is_window_only
+from .compiled import Compiled, constant
 from .scope import Scope
+from .sequences import sequence_call
+from .subqueries import SubqueryCompiling
 
 INT4_MIN, INT4_MAX = -(1 << 31), (1 << 31) - 1
 INT8_MIN, INT8_MAX = -(1 << 63), (1 << 63) - 1
-
-
-@dataclass
-class Compiled:
-    fn: Callable[[tuple], object]
-    type: T.SqlType
-    const: bool = False
-    value: object = None
-    name: str = "?column?"  # the output column name PostgreSQL would give it
-
-
-def constant(value, type_: T.SqlType, name: str = "?column?") -> Compiled:
-    return Compiled(lambda row, v=value: v, type_, True, value, name)
 
 
 def _pos(node) -> int | None:
@@ -49,7 +38,7 @@ def _pos(node) -> int | None:
     return p + 1 if p is not None and p >= 0 else None
 
 
-class ExprCompiler:
+class ExprCompiler(SubqueryCompiling):
     """Compiles expressions of one query level.
 
     ctx: the statement context (session settings, now(), subquery planning callback).
@@ -558,109 +547,6 @@ class ExprCompiler:
         fns = [c.fn for c in items]
         return Compiled(lambda row: tuple(f(row) for f in fns), T.RECORD, name="row")
 
-    # ------------------------------------------------------------------ subqueries ------
-    def _subquery(self, query: ast.Query):
-        """(run(row) -> list of rows, column types) for a subquery at this level."""
-        plan, types_ = self.ctx.plan_subquery(query, self.scope)
-        cell = self.scope.outer
-
-        def run(row):
-            saved = cell.row
-            cell.row = row
-            try:
-                return plan.rows()
-            finally:
-                cell.row = saved
-        return run, types_
-
-    def _SubqueryExpr(self, n: ast.SubqueryExpr) -> Compiled:
-        run, types_ = self._subquery(n.query)
-        if len(types_) != 1:
-            raise errors.SyntaxError("subquery must return only one column", position=_pos(n))
-
-        def fn(row):
-            rows = run(row)
-            if not rows:
-                return None
-            if len(rows) > 1:
-                raise errors.CardinalityViolation(
-                    "more than one row returned by a subquery used as an expression")
-            return rows[0][0]
-        return Compiled(fn, types_[0])
-
-    def _Exists(self, n: ast.Exists) -> Compiled:
-        run, _ = self._subquery(n.query)
-        return Compiled(lambda row: bool(run(row)), T.BOOL, name="exists")
-
-    def _InSubquery(self, n: ast.InSubquery) -> Compiled:
-        return self._quantified_subquery("=", "any", n.operand, n.query, n.negated, n)
-
-    def _Quantified(self, n: ast.Quantified) -> Compiled:
-        if isinstance(n.right, ast.Query):
-            return self._quantified_subquery(n.op, n.quantifier, n.left, n.right, False, n)
-        left = self._compile(n.left)
-        arr = self._compile(n.right)
-        if arr.type == T.UNKNOWN:
-            arr = self.cast(arr, T.array_of(left.type if left.type != T.UNKNOWN else T.TEXT),
-                            explicit=False)
-        if arr.type.element is None:
-            raise errors.DatatypeMismatch("op ANY/ALL (array) requires array on right side",
-                                          position=_pos(n))
-        if left.type == T.UNKNOWN:
-            left = self.cast(left, arr.type.element, explicit=False)
-        impl, _ = operators.resolve_binary(n.op, left.type, arr.type.element)
-        return self._quantify(left.fn, lambda row, f=arr.fn: f(row), impl,
-                              n.quantifier == "all", False)
-
-    def _quantified_subquery(self, op, quantifier, left_node, query, negated, n) -> Compiled:
-        left = self._compile(left_node)
-        run, types_ = self._subquery(query)
-        if len(types_) != 1:
-            raise errors.SyntaxError("subquery has too many columns", position=_pos(n))
-        rtype = types_[0]
-        if left.type == T.UNKNOWN:
-            left = self.cast(left, rtype, explicit=False)
-        impl, _ = operators.resolve_binary(op, left.type, rtype)
-        values = lambda row: [r[0] for r in run(row)]  # noqa: E731
-        return self._quantify(left.fn, values, impl, quantifier == "all", negated)
-
-    @staticmethod
-    def _quantify(lf, values_of, impl, all_, negated) -> Compiled:
-        def fn(row):
-            a = lf(row)
-            values = values_of(row)
-            if values is None:
-                return None
-            if not values:
-                result = all_
-            elif a is None:
-                result = None
-            else:
-                result = all_
-                for v in values:
-                    r = None if v is None else bool(impl(a, v))
-                    if all_:
-                        if r is False:
-                            result = False
-                            break
-                        if r is None:
-                            result = None
-                    else:
-                        if r is True:
-                            result = True
-                            break
-                        if r is None:
-                            result = None
-            if negated and result is not None:
-                return not result
-            return result
-        return Compiled(fn, T.BOOL)
-
-    def _ArraySubquery(self, n: ast.ArraySubquery) -> Compiled:
-        run, types_ = self._subquery(n.query)
-        return Compiled(lambda row: [r[0] for r in run(row)], T.array_of(types_[0]),
-                        name="array")
-
 
 def _row_comparison(n: ast.BinaryOp) -> ast.Expr:
     """(a, b) op (x, y) as PostgreSQL defines it: pairwise for = and <>, lexicographic
@@ -691,81 +577,11 @@ def _similar_matcher(pattern: str, escape, ci: bool):
     return lambda s: rx.match(s) is not None
 
 
-def _sequence_call(self: ExprCompiler, n: ast.FuncCall) -> Compiled:
-    """nextval/currval/setval/lastval: they read and move sequences in the engine."""
-    name = n.name.last
-    args = [self._compile(a) for a in n.args]
-    expected = {"nextval": 1, "currval": 1, "lastval": 0, "setval": (2, 3)}[name]
-    if len(args) not in ((expected,) if isinstance(expected, int) else expected):
-        types_ = ", ".join(T.format_type(a.type) for a in args)
-        raise errors.UndefinedFunction(f"function {name}({types_}) does not exist",
-                                       position=_pos(n))
-    ctx = self.ctx
-    session = ctx.session
-
-    def sequence_of(value):
-        if isinstance(value, int):
-            rel = ctx.catalog.relations.get(value)
-        else:
-            parts = tuple(p.strip('"') for p in str(value).split("."))
-            rel = ctx.catalog.find(ast.Name(parts), ctx.search_path)
-            if rel is None:
-                raise errors.UndefinedTable(f'relation "{value}" does not exist')
-        if rel is None or rel.kind != "sequence":
-            raise errors.WrongObjectType(f'"{getattr(rel, "name", value)}" is not a sequence')
-        return rel
-
-    fns = [a.fn for a in args]
-    if name == "lastval":
-        def fn(row):
-            if session.last_sequence_value is None:
-                raise errors.ObjectNotInPrerequisiteState("lastval is not yet defined in this session")
-            return session.last_sequence_value
-    elif name == "nextval":
-        def fn(row):
-            v = fns[0](row)
-            if v is None:
-                return None
-            seq = sequence_of(v)
-            value = ctx.engine.nextval(seq)
-            session.sequence_values[seq.id] = session.last_sequence_value = value
-            return value
-    elif name == "currval":
-        def fn(row):
-            v = fns[0](row)
-            if v is None:
-                return None
-            seq = sequence_of(v)
-            if seq.id not in session.sequence_values:
-                raise errors.ObjectNotInPrerequisiteState(
-                    f'currval of sequence "{seq.name}" is not yet defined in this session')
-            return session.sequence_values[seq.id]
-    else:
-        def fn(row):
-            vals = [f(row) for f in fns]
-            if any(v is None for v in vals):
-                return None
-            seq = sequence_of(vals[0])
-            value = int(vals[1])
-            called = bool(vals[2]) if len(vals) > 2 else True
-            opts = seq.sequence
-            if not opts.get("min", 1) <= value <= opts.get("max", (1 << 63) - 1):
-                raise errors.NumericValueOutOfRange(
-                    f'setval: value {value} is out of bounds for sequence "{seq.name}" '
-                    f'({opts.get("min", 1)}..{opts.get("max", (1 << 63) - 1)})')
-            inc = opts.get("increment", 1)
-            ctx.engine.reset_sequence(seq, value if called else value - inc)
-            if called:
-                session.sequence_values[seq.id] = session.last_sequence_value = value
-            return value
-    return Compiled(fn, T.INT8, name=name)
-
-
 _SPECIAL = {
-    "nextval": _sequence_call,
-    "currval": _sequence_call,
-    "setval": _sequence_call,
-    "lastval": _sequence_call,
+    "nextval": sequence_call,
+    "currval": sequence_call,
+    "setval": sequence_call,
+    "lastval": sequence_call,
     "coalesce": ExprCompiler._coalesce,
     "nullif": ExprCompiler._nullif,
     "greatest": lambda self, n: self._extreme(n, True),

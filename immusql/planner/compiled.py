@@ -1,0 +1,21 @@
+"""A compiled expression: the closure a row is evaluated with, and what it produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from . import types as T
+
+
+@dataclass
+class Compiled:
+    fn: Callable[[tuple], object]
+    type: T.SqlType
+    const: bool = False
+    value: object = None
+    name: str = "?column?"  # the output column name PostgreSQL would give it
+
+
+def constant(value, type_: T.SqlType, name: str = "?column?") -> Compiled:
+    return Compiled(lambda row, v=value: v, type_, True, value, name)

@@ -420,7 +420,7 @@ def alter_table(ctx, at: ast.AlterTable):
 def _add_column(ctx, cat, rel, a):
     cd = a.column
     if rel.column(cd.name) is not None:
-        if a.if_exists:
+        if a.if_not_exists or a.if_exists:
             return rel, cat
         raise errors.DuplicateColumn(f'column "{cd.name}" of relation "{rel.name}" already '
                                      "exists")
@@ -585,7 +585,19 @@ def _alter_type(ctx, cat, rel, a):
         raise errors.UndefinedColumn(f'column "{a.name}" does not exist')
     new_type = type_from_name(a.type)
     from . import casts
+    from .writer import table_scope
     pos = rel.columns.index(col)
+    using = None
+    if a.expr is not None:  # ALTER ... TYPE t USING expr: computed from the old row
+        comp = ExprCompiler(table_scope(rel, rel.name), ctx, clause="USING")
+        c = comp.compile(a.expr)
+        using = (comp.coerce(c, new_type, a.expr, "assignment") if c.type != new_type
+                 else c).fn
+    elif col.type != new_type and not casts.can_cast(col.type, new_type, "assignment"):
+        raise errors.DatatypeMismatch(
+            f'column "{col.name}" cannot be cast automatically to type '
+            f"{_fmt_type(new_type)}",
+            hint=f'You might need to specify "USING {col.name}::{_fmt_type(new_type)}".')
     new_rel = replace(rel, columns=tuple(replace(c, type=new_type) if c.id == col.id else c
                                          for c in rel.columns))
     width = len(rel.columns)
@@ -594,10 +606,17 @@ def _alter_type(ctx, cat, rel, a):
     ctx._codecs.pop(rel.id, None)
     for r in rows:
         row = list(r[:width])
-        if row[pos] is not None:
+        if using is not None:
+            row[pos] = using(r)
+        elif row[pos] is not None:
             row[pos] = casts.cast(row[pos], col.type, new_type, False)
         writer.update(r[:width], r[-1], tuple(row))
     return new_rel, cat
+
+
+def _fmt_type(t) -> str:
+    from .types import format_type
+    return format_type(t)
 
 
 _ALTER = {

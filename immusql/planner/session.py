@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ from ..parser import ast
 from .catalog import CATALOG_VERSION_KEY, Catalog
 from .context import StatementContext, load_catalog
 from .tables import sequence_key
+
+log = logging.getLogger("immusql.sql")
 
 DEFAULT_SETTINGS = {
     "search_path": '"$user", public',
@@ -251,6 +254,9 @@ class Session:
             raise errors.from_store_error(e) from e
         except RecursionError as e:
             raise errors.StatementTooComplex("statement is too deeply nested") from e
+        except Exception as e:  # a bug of ours: the client still gets a SQLSTATE (XX000)
+            log.exception("internal error running %s", type(stmt).__name__)
+            raise errors.InternalError(f"internal error: {type(e).__name__}: {e}") from e
 
     def _transaction_control(self, stmt: ast.Transaction) -> Result:
         kind = stmt.kind

@@ -158,9 +158,9 @@ class ExprCompiler(SubqueryCompiling):
     def _unify_unknown(self, left: Compiled, right: Compiled, node) -> tuple[Compiled, Compiled]:
         """PostgreSQL types an unknown literal from the other operand."""
         if left.type == T.UNKNOWN and right.type != T.UNKNOWN:
-            left = self.cast(left, _unknown_target(right.type), explicit=False)
+            left = self.cast(left, right.type, explicit=False)
         elif right.type == T.UNKNOWN and left.type != T.UNKNOWN:
-            right = self.cast(right, _unknown_target(left.type), explicit=False)
+            right = self.cast(right, left.type, explicit=False)
         elif left.type == T.UNKNOWN and right.type == T.UNKNOWN:
             left = self.cast(left, T.TEXT, explicit=False)
             right = self.cast(right, T.TEXT, explicit=False)
@@ -587,10 +587,6 @@ _SPECIAL = {
     "greatest": lambda self, n: self._extreme(n, True),
     "least": lambda self, n: self._extreme(n, False),
 }
-
-
-def _unknown_target(other: T.SqlType) -> T.SqlType:
-    return other
 
 
 def _type_column_name(t: T.SqlType) -> str:

@@ -426,13 +426,19 @@ class ExprCompiler(SubqueryCompiling):
             raise errors.GroupingError(f"aggregate functions are not allowed in {self.clause}",
                                        position=_pos(n))
         args = [self._compile(a) for a in n.args]
-        try:
-            impl, rtype = functions.lookup_function(name, [a.type for a in args],
-                                                    self.ctx.fctx)
-        except errors.Error as e:
-            if e.position is None:
-                e.position = _pos(n)
-            raise
+        cache = self.ctx.session.resolved
+        key = ("()", name, tuple(a.type for a in args))
+        hit = cache.get(key)
+        if hit is None:
+            try:
+                hit = functions.lookup_function(name, [a.type for a in args], self.ctx.fctx)
+            except errors.Error as e:
+                if e.position is None:
+                    e.position = _pos(n)
+                raise
+            if len(cache) < 4096:
+                cache[key] = hit
+        impl, rtype = hit
         fns = [a.fn for a in args]
         # fold calls on constants; not now() and friends: they read the statement time
         if args and not getattr(impl, "volatile", False) and all(a.const for a in args):

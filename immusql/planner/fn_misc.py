@@ -19,6 +19,7 @@ from . import jsonvals
 from . import numerics as nums
 from . import types as T
 from .functions import register
+from .ops_impl import flatten
 from .overload import ANY, ANYARRAY, ANYELEMENT
 from .textio import format_text
 
@@ -40,16 +41,6 @@ def _dims(a):
     while isinstance(a, list) and a:
         out.append(len(a))
         a = a[0]
-    return out
-
-
-def _flat(a):
-    out = []
-    for x in a:
-        if isinstance(x, list):
-            out.extend(_flat(x))
-        else:
-            out.append(x)
     return out
 
 
@@ -136,7 +127,7 @@ def _array_to_string_factory(ctx, params, elem):
         if a is None or delim is None:
             return None
         parts = []
-        for x in _flat(a):
+        for x in flatten(a):
             if x is None:
                 if null_str is not None:
                     parts.append(null_str)
@@ -147,7 +138,7 @@ def _array_to_string_factory(ctx, params, elem):
 
 
 def _unnest(a):
-    return [(x,) for x in _flat(a)]
+    return [(x,) for x in flatten(a)]
 
 
 def _generate_subscripts(a, d, reverse=False):
@@ -427,7 +418,7 @@ def _reg_all():
     r = register
     AA, AE = ANYARRAY, ANYELEMENT
     r("array_length", (AA, I4), I4, _array_length)
-    r("cardinality", (AA,), I4, lambda a: len(_flat(a)))
+    r("cardinality", (AA,), I4, lambda a: len(flatten(a)))
     r("array_upper", (AA, I4), I4, _array_length)
     r("array_lower", (AA, I4), I4, _array_lower)
     r("array_dims", (AA,), TXT, _array_dims)

@@ -288,28 +288,31 @@ def _jsonb_delete(a, key):
 
 # ----------------------------------------------------------------------- arrays --
 
-def _flat(v):
+def flatten(v) -> list:
+    """The elements of a (possibly multi-dimensional) array, in storage order."""
     out = []
     for x in v:
         if isinstance(x, list):
-            out.extend(_flat(x))
+            out.extend(flatten(x))
         else:
             out.append(x)
     return out
 
 
+
+
 def array_contains(a, b):
     """a @> b: every non-NULL element of b is in a (NULL elements never match)."""
-    fa = _flat(a)
-    for x in _flat(b):
+    fa = flatten(a)
+    for x in flatten(b):
         if x is None or not any(y is not None and y == x for y in fa):
             return False
     return True
 
 
 def array_overlap(a, b):
-    fa = [x for x in _flat(a) if x is not None]
-    return any(x is not None and x in fa for x in _flat(b))
+    fa = [x for x in flatten(a) if x is not None]
+    return any(x is not None and x in fa for x in flatten(b))
 
 
 def _array_cat(a, b):

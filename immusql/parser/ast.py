@@ -744,9 +744,115 @@ class Noop:
     pos: int = field(default=-1, compare=False, repr=False)
 
 
+# ------------------------------------------------------------ server / verification -----
+
+
+@dataclass(frozen=True)
+class Copy:
+    """COPY table [(cols)] FROM STDIN | TO STDOUT, or COPY (query) TO STDOUT.
+
+    Both option syntaxes (`WITH (FORMAT csv, HEADER)` and the old `CSV HEADER DELIMITER ','`)
+    become `options`: lower-case name -> value, one of
+    format ('text'|'csv'|'binary'), header (bool or 'match'), delimiter, null, quote,
+    escape, encoding (str), freeze (bool), force_quote ('*' or tuple of column names),
+    force_not_null, force_null (tuple of column names). `filename` is set for a server-side
+    file (FROM 'path'), which the server refuses; `program` for FROM PROGRAM."""
+
+    direction: str  # 'from' | 'to'
+    table: Name | None = None
+    columns: tuple[str, ...] = ()
+    query: "Statement | None" = None  # COPY (query) TO
+    filename: str | None = None
+    program: str | None = None
+    options: tuple[tuple[str, object], ...] = ()
+    where: Expr | None = None
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class RoleStmt:
+    """CREATE/ALTER/DROP ROLE|USER|GROUP. options: lower-case name -> value:
+    password (str or None for PASSWORD NULL), superuser, createdb, createrole, login,
+    inherit, replication, bypassrls (bool), connection_limit (int), valid_until (str),
+    in_role, role, admin (tuple of role names). CREATE USER implies login unless NOLOGIN."""
+
+    action: str  # 'create' | 'alter' | 'drop'
+    names: tuple[str, ...]  # DROP ROLE a, b
+    kind: str = "role"  # 'role' | 'user' | 'group', as written
+    options: tuple[tuple[str, object], ...] = ()
+    if_exists: bool = False
+    new_name: str | None = None  # ALTER ROLE a RENAME TO b
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class DatabaseStmt:
+    """CREATE DATABASE name [WITH] [OWNER x] [TEMPLATE x] [ENCODING x] ...,
+    DROP DATABASE [IF EXISTS] name [WITH (FORCE)], ALTER DATABASE name RENAME TO x |
+    OWNER TO x. options: lower-case name -> str/int value."""
+
+    action: str  # 'create' | 'drop' | 'alter'
+    name: str
+    options: tuple[tuple[str, object], ...] = ()
+    if_exists: bool = False
+    new_name: str | None = None
+    force: bool = False
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Prepare:
+    """PREPARE name [(types)] AS statement."""
+
+    name: str
+    statement: "Statement"
+    param_types: tuple[TypeName, ...] = ()
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ExecutePrepared:
+    """EXECUTE name [(args)]."""
+
+    name: str
+    params: tuple[Expr, ...] = ()
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Deallocate:
+    """DEALLOCATE [PREPARE] name | ALL (name None)."""
+
+    name: str | None = None
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class VerifyRow:
+    """VERIFY ROW FROM [HISTORY OF] table WHERE <pk equality> [SINCE TX n] [AS OF TX m]:
+    the row plus the proof that lets a client check it (docs/verify.md)."""
+
+    table: Name
+    where: Expr
+    since_tx: Expr | None = None
+    as_of_tx: Expr | None = None
+    history: bool = False
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class VerifyTx:
+    """VERIFY TX n [SINCE TX m]: the transaction, all its entries and the dual proof."""
+
+    tx: Expr
+    since_tx: Expr | None = None
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
 Statement = Union[Query, Insert, Update, Delete, Truncate, CreateTable, Drop, CreateIndex,
                   AlterTable, CreateView, CreateSequence, CreateSchema, Transaction, SetVar,
-                  ShowVar, ResetVar, Explain, Noop]
+                  ShowVar, ResetVar, Explain, Noop, Copy, RoleStmt, DatabaseStmt, Prepare,
+                  ExecutePrepared, Deallocate, VerifyRow, VerifyTx]
 
 __all__ = [name for name, value in list(globals().items())
            if name[:1].isupper() and isinstance(value, type)]

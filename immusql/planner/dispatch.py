@@ -90,6 +90,11 @@ def run_explain(ctx, e: ast.Explain):
                   len(lines))
 
 
+def run_cluster_statement(ctx, stmt):
+    """Roles and databases live outside this database: the session's cluster runs them."""
+    return ctx.session.cluster.execute(stmt, ctx.session)
+
+
 def run_noop(ctx, n: ast.Noop):
     from .session import Result
     return Result(n.tag)
@@ -113,6 +118,8 @@ HANDLERS = {
     ast.ShowVar: settings.show_var,
     ast.ResetVar: settings.reset_var,
     ast.Noop: run_noop,
+    ast.RoleStmt: run_cluster_statement,
+    ast.DatabaseStmt: run_cluster_statement,
 }
 
 

@@ -96,8 +96,10 @@ class Engine:
     def close(self) -> None:
         self.store.close()
 
-    def session(self) -> "Session":
-        return Session(self)
+    def session(self, cluster=None, user: str | None = None,
+                database: str | None = None) -> "Session":
+        """A new session; `cluster` (planner.cluster.Cluster) defaults to the embedded one."""
+        return Session(self, cluster, user, database)
 
     # ------------------------------------------------------------------ catalog --------
     def catalog(self, tx) -> Catalog:
@@ -155,8 +157,13 @@ class Engine:
 
 
 class Session:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, cluster=None, user: str | None = None,
+                 database: str | None = None):
+        from .cluster import Cluster
         self.engine = engine
+        self.cluster = cluster if cluster is not None else Cluster()
+        self.user = user or self.cluster.user
+        self.database = database or self.cluster.database
         self.settings = dict(DEFAULT_SETTINGS)
         self.tx = None  # the store transaction of an explicit block
         self.in_block = False
@@ -164,14 +171,16 @@ class Session:
         self.tx_catalog: Catalog | None = None  # the block's catalog after its own DDL
         self.savepoints: list[tuple[str, tuple, Catalog | None]] = []
         self.tx_started_at: datetime.datetime | None = None
-        self.user = "immusql"
         self.read_only = False
         self.sequence_values: dict[int, int] = {}  # currval() per sequence
         self.resolved: dict = {}  # (operator, left type, right type) -> (fn, result type)
         self.plans: dict = {}  # cached query plans (dispatch.cached_plan)
         self.last_sequence_value: int | None = None  # lastval()
         from .functions import FunctionContext
-        self.fctx = FunctionContext(user=self.user)
+        self.fctx = FunctionContext(user=self.user, database=self.database)
+        self.settings["session_authorization"] = self.user
+        role = self.cluster.role(self.user)
+        self.settings["is_superuser"] = "on" if role is None or role.superuser else "off"
 
     # ------------------------------------------------------------------ API ------------
     def execute(self, sql: str, params=()) -> list[Result]:

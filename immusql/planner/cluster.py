@@ -1,0 +1,70 @@
+"""What a session knows of the world beyond its own database: the roles and the databases.
+
+PostgreSQL keeps roles and databases cluster-wide, outside any one database. The engine
+only sees them through this interface: `pg_roles`, `pg_database`, `current_user` and the
+role and database statements ask it. Embedded use (`immusql.connect`) has one database and
+one superuser; the wire server supplies a cluster backed by its data directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import errors
+
+BOOTSTRAP_SUPERUSER_OID = 10  # PostgreSQL's BOOTSTRAP_SUPERUSERID
+DEFAULT_DATABASE = "immusql"
+DEFAULT_USER = "immusql"
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    """One role, with pg_authid's columns (minus the password)."""
+
+    oid: int
+    name: str
+    superuser: bool = False
+    inherit: bool = True
+    createrole: bool = False
+    createdb: bool = False
+    login: bool = False
+    replication: bool = False
+    bypassrls: bool = False
+    connection_limit: int = -1
+    valid_until: object = None  # datetime.datetime (aware) or None
+    member_of: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    oid: int
+    name: str
+    owner: int  # role oid
+    allow_connections: bool = True
+    connection_limit: int = -1
+
+
+class Cluster:
+    """The embedded cluster: one database, one superuser, no role or database DDL."""
+
+    def __init__(self, database: str = DEFAULT_DATABASE, user: str = DEFAULT_USER):
+        self.database = database
+        self.user = user
+
+    def roles(self) -> list[RoleInfo]:
+        return [RoleInfo(BOOTSTRAP_SUPERUSER_OID, self.user, superuser=True, createrole=True,
+                         createdb=True, login=True, replication=True, bypassrls=True)]
+
+    def databases(self) -> list[DatabaseInfo]:
+        return [DatabaseInfo(1, self.database, BOOTSTRAP_SUPERUSER_OID)]
+
+    def role(self, name: str) -> RoleInfo | None:
+        for r in self.roles():
+            if r.name == name:
+                return r
+        return None
+
+    def execute(self, stmt, session):
+        """Run a RoleStmt or DatabaseStmt for `session`; returns a session Result."""
+        raise errors.FeatureNotSupported(
+            "roles and databases are managed by the server: run this through immusql serve")

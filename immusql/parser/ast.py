@@ -801,6 +801,18 @@ class DatabaseStmt:
 
 
 @dataclass(frozen=True)
+class DatabaseGrant:
+    """GRANT|REVOKE {CONNECT | CREATE | TEMPORARY | ALL [PRIVILEGES]} ON DATABASE d[, ...]
+    TO|FROM role[, ...] (PUBLIC included, as 'public'). Grants on other objects stay Noop."""
+
+    action: str  # 'grant' | 'revoke'
+    privileges: tuple[str, ...]  # lower case: 'connect', 'create', 'temporary', 'all'
+    databases: tuple[str, ...]
+    grantees: tuple[str, ...]
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Prepare:
     """PREPARE name [(types)] AS statement."""
 
@@ -851,7 +863,8 @@ class VerifyTx:
 
 Statement = Union[Query, Insert, Update, Delete, Truncate, CreateTable, Drop, CreateIndex,
                   AlterTable, CreateView, CreateSequence, CreateSchema, Transaction, SetVar,
-                  ShowVar, ResetVar, Explain, Noop, Copy, RoleStmt, DatabaseStmt, Prepare,
+                  ShowVar, ResetVar, Explain, Noop, Copy, RoleStmt, DatabaseStmt, DatabaseGrant,
+                  Prepare,
                   ExecutePrepared, Deallocate, VerifyRow, VerifyTx]
 
 __all__ = [name for name, value in list(globals().items())

@@ -120,6 +120,7 @@ HANDLERS = {
     ast.Noop: run_noop,
     ast.RoleStmt: run_cluster_statement,
     ast.DatabaseStmt: run_cluster_statement,
+    ast.DatabaseGrant: run_cluster_statement,
 }
 
 

@@ -1,6 +1,6 @@
 """Session statements: transactions, SET / SHOW / RESET, EXPLAIN, and the utility commands
 accepted as no-ops with PostgreSQL's command tag (VACUUM, ANALYZE, CHECKPOINT, DISCARD,
-COMMENT, GRANT, REVOKE, LISTEN, NOTIFY, UNLISTEN)."""
+COMMENT, GRANT and REVOKE but ON DATABASE (server.py), LISTEN, NOTIFY, UNLISTEN)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ None for an absent `[optional]`, and what the sub-rules' callbacks returned; quo
 keywords ("from"i) are not passed.
 
 The callbacks live in one mixin per area; this module only assembles them. Rules that only
-accept syntax (GRANT's privilege lists, VACUUM's options ...) are inlined in the grammar and
+accept syntax (GRANT's targets, VACUUM's options ...) are inlined in the grammar and
 need no callback.
 """
 
@@ -20,13 +20,14 @@ from .exprs import ExprRules
 from .functions import FunctionRules
 from .operands import OperandRules
 from .queries import QueryRules
+from .server import ServerRules
 from .session import SessionRules
 from .statements import DdlRules, DmlRules
 from .types import TypeRules
 
 
 class AstBuilder(ExprRules, OperandRules, FunctionRules, TypeRules, QueryRules, DmlRules,
-                 DdlRules, SessionRules, Transformer):
+                 DdlRules, SessionRules, ServerRules, Transformer):
     """Builds immusql.parser.ast nodes from grammar/sql.lark; stateless, so one instance
     serves every thread."""
 

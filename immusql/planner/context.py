@@ -11,17 +11,25 @@ import datetime
 from .. import errors
 from ..kv import hashing as kvhash
 from ..parser import ast
-from . import casts
+from . import casts, syscat
+from . import types as T
 from .catalog import CATALOG_VERSION_KEY, RELATION_PREFIX, Catalog
 from .tables import TableCodec, row_prefix
 
 
 class StatementContext:
-    def __init__(self, session, tx, params=()):
+    def __init__(self, session, tx, params=(), param_types=None):
         self.session = session
         self.engine = session.engine
         self.tx = tx
         self.params = list(params)
+        # types the client declared per parameter (UNKNOWN: undeclared, typed by its value)
+        self.param_types = [T.UNKNOWN if t is None else t for t in param_types or ()]
+        # describe mode (Session.describe): parameter index -> type inferred from context;
+        # None while executing. `soft`: indexes typed text only by an untyped select-list
+        # output, which a UNION or INSERT ... SELECT around it may still type otherwise.
+        self.inferred: dict[int, T.SqlType] | None = None
+        self.soft: set[int] = set()
         self.ctes: dict = {}
         now = datetime.datetime.now(datetime.timezone.utc)
         self.now = session.tx_started_at or now
@@ -36,15 +44,49 @@ class StatementContext:
         self.fctx = fctx
         self._codecs: dict[int, TableCodec] = {}
         self.catalog = session.catalog_for(tx)
+        syscat.attach(self)  # reg* casts and catalog functions follow this statement
 
     def rebind(self, other: "StatementContext") -> None:
         """Point this (cached plan's) context at a new execution's transaction, parameters
         and time; the plan's closures read them from here."""
         self.tx = other.tx
         self.params[:] = other.params
+        self.param_types[:] = other.param_types
         self.now, self.statement_now = other.now, other.statement_now
         self.timezone, self.track_reads = other.timezone, other.track_reads
         self.fctx = other.fctx
+
+    # ------------------------------------------------------------------ parameters -----
+    @property
+    def describing(self) -> bool:
+        """True while Session.describe plans the statement: nothing may run or write."""
+        return self.inferred is not None
+
+    def param_type(self, i: int) -> T.SqlType:
+        """The type parameter $i+1 has: as the client declared it, else (describing) as
+        inferred so far, else as its Python value binds (a str is an unknown literal)."""
+        if i < len(self.param_types) and self.param_types[i].oid != T.UNKNOWN.oid:
+            return self.param_types[i]
+        if self.inferred is not None:
+            return self.inferred.get(i, T.UNKNOWN)
+        from .expr import param_type
+        return param_type(self.params[i])
+
+    def infer_param(self, i: int, t: T.SqlType, soft: bool = False) -> None:
+        """Describe: an undeclared parameter takes the type the first context coercing it
+        gives (PostgreSQL's variable_coerce_param_hook); later references see that type.
+        A soft (text) inference gives way to the next firm one."""
+        if self.inferred is None or t.oid == T.UNKNOWN.oid or t.category == "P":
+            return
+        if i in self.inferred and i not in self.soft:
+            return
+        if i < len(self.param_types) and self.param_types[i].oid != T.UNKNOWN.oid:
+            return
+        self.inferred[i] = t.base
+        if soft:
+            self.soft.add(i)
+        else:
+            self.soft.discard(i)
 
     # ------------------------------------------------------------------ catalog --------
     @property
@@ -52,7 +94,7 @@ class StatementContext:
         return self.session.search_path()
 
     def find_relation(self, name: ast.Name, pos: int = -1, kinds=None):
-        rel = self.catalog.find(name, self.search_path, kinds)
+        rel = syscat.find_relation(self, name, kinds)  # pg_catalog first, as PostgreSQL
         if rel is None:
             raise errors.UndefinedTable(f'relation "{name}" does not exist',
                                         position=pos + 1 if pos is not None and pos >= 0
@@ -89,7 +131,10 @@ class StatementContext:
             for e in store.scan(prefix, at_tx=at):
                 yield decode(e.value) + (e.tx_id, e.revision, False, e.key)
             return
-        for e in self.tx.scan(prefix, track=self.track_reads):
+        check = self.session.check_interrupt
+        for n, e in enumerate(self.tx.scan(prefix, track=self.track_reads)):
+            if not n & 1023:
+                check()  # a cancel request or statement_timeout ends a long scan
             yield decode(e.value) + (e.tx_id or None, e.revision or None, False, e.key)
 
     def _resolve_as_of(self, as_of) -> int | None:

@@ -10,6 +10,8 @@ from .select import QueryPlanner
 
 def run_query(ctx, q: ast.Query):
     from .session import Result
+    if ctx.describing:
+        return Result("SELECT", QueryPlanner(ctx).plan_query(q).columns)
     plan = cached_plan(ctx, q)
     rows = plan.rows()
     return Result(f"SELECT {len(rows)}", plan.columns, rows, len(rows))
@@ -41,17 +43,17 @@ def cached_plan(ctx, q: ast.Query):
 
 
 def _cache_key(ctx, q: ast.Query):
-    from .expr import param_type
     body = q.body
     if q.with_ or not isinstance(body, ast.Select) or len(body.from_) > 1:
         return None
     if body.from_ and not (isinstance(body.from_[0], ast.TableRef)
                            and body.from_[0].as_of is None and not body.from_[0].history):
         return None
-    if _has(q.limit, ast.Param) or _has(q.offset, ast.Param) or _has(q, _SUBQUERIES):
+    if any(isinstance(e, ast.Param) or _has(e, ast.Param) for e in (q.limit, q.offset)) \
+            or _has(q, _SUBQUERIES) or _frame_param(q):  # $n read when planning
         return None
     try:
-        types_ = tuple(param_type(v) for v in ctx.params)
+        types_ = tuple(ctx.param_type(i) for i in range(len(ctx.params)))
     except errors.Error:
         return None
     return (q, ctx.catalog.version, id(ctx.catalog), types_, ctx.track_reads)
@@ -59,6 +61,18 @@ def _cache_key(ctx, q: ast.Query):
 
 _SUBQUERIES = (ast.SubqueryExpr, ast.Exists, ast.InSubquery, ast.ArraySubquery, ast.Query,
                ast.SubqueryRef, ast.FunctionRef)
+
+
+def _frame_param(node) -> bool:
+    """A window frame offset holding a parameter (ROWS $1 PRECEDING): planning reads it."""
+    from .walk import children
+    for c in children(node):
+        if isinstance(c, ast.FrameBound) and c.offset is not None and (
+                isinstance(c.offset, ast.Param) or _has(c.offset, ast.Param)):
+            return True
+        if _frame_param(c):
+            return True
+    return False
 
 
 def _has(node, kinds) -> bool:
@@ -71,6 +85,14 @@ def _has(node, kinds) -> bool:
     return False
 
 
+def max_param(node) -> int:
+    """The highest $n anywhere in a statement (0: none)."""
+    from .walk import children
+    if isinstance(node, ast.Param):
+        return node.index
+    return max((max_param(c) for c in children(node)), default=0)
+
+
 def run_explain(ctx, e: ast.Explain):
     from .select import OutputColumn
     from .session import Result
@@ -80,6 +102,8 @@ def run_explain(ctx, e: ast.Explain):
         raise errors.FeatureNotSupported("EXPLAIN of data-modifying statements is not "
                                          "supported yet")
     plan = QueryPlanner(ctx).plan_query(stmt)
+    if ctx.describing:
+        return Result("EXPLAIN", [OutputColumn("QUERY PLAN", TEXT)])
     lines = plan.op.explain()
     if e.analyze:
         import time

@@ -10,7 +10,7 @@ from .. import errors
 from ..parser import ast
 from .expr import ExprCompiler, output_name
 from .scope import Scope, ScopeColumn
-from .select import OutputColumn, QueryPlanner
+from .select import OutputColumn, QueryPlanner, _source_of, bare_params
 from .tables import HIDDEN_COLUMNS
 from .types import TEXT, UNKNOWN
 from .writer import TableWriter, table_scope
@@ -42,7 +42,8 @@ def _returning(ctx, items, scope: Scope):
         if c.type == UNKNOWN:
             c = comp.cast(c, TEXT, explicit=False)
         fns.append(c.fn)
-        cols.append(OutputColumn(item.alias or output_name(item.expr, c), c.type))
+        cols.append(OutputColumn(item.alias or output_name(item.expr, c), c.type,
+                                 *_source_of(item.expr, scope)))
     return fns, cols
 
 
@@ -121,7 +122,7 @@ _DEFAULT = _Default()
 def _source_rows(ctx, ins: ast.Insert, rel, targets):
     """Rows of values for the target columns, coerced to their types (DEFAULT marked)."""
     if ins.default_values or ins.source is None:
-        return [[]] if ins.default_values else []
+        return [[]] if ins.default_values and not ctx.describing else []
     body = ins.source.body
     comp = ExprCompiler(Scope(), ctx, clause="VALUES")
     if isinstance(body, ast.Values) and not ins.source.order_by and ins.source.limit is None:
@@ -140,12 +141,18 @@ def _source_rows(ctx, ins: ast.Insert, rel, targets):
                 c = comp.compile(e)
                 if c.type != col.type:
                     c = comp.coerce(c, col.type, e, "assignment")
-                vals.append(c.fn(()))
+                vals.append(None if ctx.describing else c.fn(()))
             out.append(vals)
-        return out
+        return [] if ctx.describing else out
     plan = QueryPlanner(ctx).plan_query(ins.source)
     if len(plan.columns) > len(targets):
         raise errors.SyntaxError("INSERT has more expressions than target columns")
+    if ctx.describing:  # INSERT ... SELECT $1: $1 takes the target column's type
+        for i, (c, col) in enumerate(zip(plan.columns, targets)):
+            if c.unknown:
+                for index in bare_params(ins.source, i):
+                    ctx.infer_param(index, col.type)
+        return []
     from . import casts
     types_ = plan.types
     out = []
@@ -262,9 +269,9 @@ def _matched(ctx, rel, alias, from_items, where):
     op = FromPlanner(qp, scope).plan_from(items, where)
     if where is not None:
         pred = ExprCompiler(scope, ctx).predicate(where)
-        rows = [r for r in op if pred(r) is True]
+        rows = [] if ctx.describing else [r for r in op if pred(r) is True]
     else:
-        rows = list(op)
+        rows = [] if ctx.describing else list(op)
     seen, out = set(), []
     key_slot = len(rel.columns) + len(HIDDEN_COLUMNS) - 1
     for r in rows:  # a row matched through several FROM rows is changed once

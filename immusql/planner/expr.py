@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from dataclasses import dataclass
 from typing import Callable
 
 from .. import errors
@@ -83,6 +84,8 @@ class ExprCompiler(SubqueryCompiling):
 
     def cast(self, c: Compiled, target: T.SqlType, explicit: bool = True) -> Compiled:
         src = c.type
+        if isinstance(c, _UnknownParam):
+            self.ctx.infer_param(c.index, target)
         if c.const:
             value = None if c.value is None else casts.cast(c.value, src, target, explicit)
             return Compiled(lambda row, v=value: v, target, True, value, c.name)
@@ -132,9 +135,27 @@ class ExprCompiler(SubqueryCompiling):
         if not 1 <= n.index <= len(params):
             raise errors.UndefinedParameter(f"there is no parameter ${n.index}",
                                             position=_pos(n))
-        value = params[n.index - 1]
+        i = n.index - 1
+        type_ = self.ctx.param_type(i)  # declared, else inferred (describe), else by value
         # read at run time, not folded: a cached plan runs again with other values
-        return Compiled(lambda row, p=params, i=n.index - 1: p[i], param_type(value))
+        fn = lambda row, p=params, i=i: p[i]  # noqa: E731
+        if type_.oid == T.UNKNOWN.oid:  # typed by its context, like an unknown literal
+            return _UnknownParam(fn, type_, index=i)
+        return Compiled(fn, type_)
+
+    def _infer(self, c: Compiled, t: T.SqlType) -> None:
+        """Describe: an unknown parameter passed where `t` is taken is of type `t`."""
+        if isinstance(c, _UnknownParam):
+            self.ctx.infer_param(c.index, t)
+
+    def output_text(self, c: Compiled) -> Compiled:
+        """An untyped select-list output, resolved to text. A parameter typed only by this
+        is typed softly: a UNION or INSERT ... SELECT around it may still type it
+        (PostgreSQL leaves those unresolved: `SELECT $1 UNION SELECT 1` makes $1 int4)."""
+        if isinstance(c, _UnknownParam):
+            self.ctx.infer_param(c.index, T.TEXT, soft=True)
+            c = Compiled(c.fn, c.type, name=c.name)
+        return self.cast(c, T.TEXT, explicit=False)
 
     def _ColumnRef(self, n: ast.ColumnRef) -> Compiled:
         depth, slot, type_ = self.scope.resolve(n.parts, n.pos)
@@ -181,6 +202,9 @@ class ExprCompiler(SubqueryCompiling):
             if len(cache) < 4096:
                 cache[key] = hit
         impl, rtype = hit
+        if getattr(self.ctx, "inferred", None) is not None:  # describing
+            for c, t in zip((left, right), getattr(impl, "arg_types", ())):
+                self._infer(c, t)
         lf, rf = left.fn, right.fn
         if left.const and right.const:
             value = (None if left.value is None or right.value is None
@@ -439,6 +463,9 @@ class ExprCompiler(SubqueryCompiling):
             if len(cache) < 4096:
                 cache[key] = hit
         impl, rtype = hit
+        if getattr(self.ctx, "inferred", None) is not None:  # describing
+            for c, t in zip(args, getattr(impl, "arg_types", ())):
+                self._infer(c, t)
         fns = [a.fn for a in args]
         # fold calls on constants; not now() and friends: they read the statement time
         if args and not getattr(impl, "volatile", False) and all(a.const for a in args):
@@ -548,10 +575,38 @@ class ExprCompiler(SubqueryCompiling):
             return arr[a - 1:b] if a <= b else []
         return Compiled(fn, base.type, name=base.name)
 
+    def _FieldAccess(self, n: ast.FieldAccess) -> Compiled:
+        """(value).field of a composite value (a record whose fields are known)."""
+        base = self._compile(n.operand)
+        t = base.type
+        if not isinstance(t, T.RecordType):
+            if t.oid == T.RECORD.oid:
+                raise errors.UndefinedColumn(
+                    f'could not identify column "{n.field}" in record data type',
+                    position=_pos(n))
+            raise errors.WrongObjectType(
+                f"column notation .{n.field} applied to type {T.format_type(t)}, which is "
+                "not a composite type", position=_pos(n))
+        i = t.field_index(n.field)
+        if i is None:
+            raise errors.UndefinedColumn(f'column "{n.field}" not found in data type record',
+                                         position=_pos(n))
+        f = base.fn
+        return Compiled(lambda row: None if (v := f(row)) is None else v[i], t.fields[i][1],
+                        name=n.field)
+
     def _RowExpr(self, n: ast.RowExpr) -> Compiled:
         items = [self._compile(i) for i in n.items]
         fns = [c.fn for c in items]
         return Compiled(lambda row: tuple(f(row) for f in fns), T.RECORD, name="row")
+
+
+@dataclass
+class _UnknownParam(Compiled):
+    """A parameter with no type yet (undeclared, its value a str or None): typed by its
+    context like an unknown literal; describing, that context's type is recorded."""
+
+    index: int = -1
 
 
 def _row_comparison(n: ast.BinaryOp) -> ast.Expr:
@@ -615,9 +670,13 @@ def output_name(node, compiled: Compiled | None = None) -> str:
     if isinstance(node, ast.FuncCall):
         return node.name.last
     if isinstance(node, ast.Cast):
-        if isinstance(node.operand, (ast.ColumnRef, ast.FuncCall, ast.Cast)):
-            return output_name(node.operand)
-        return T.typname(T.type_from_name(node.type))
+        inner = node.operand
+        while isinstance(inner, ast.Cast):  # a::text::int is a, $1::text::int int4
+            inner = inner.operand
+        if isinstance(inner, (ast.ColumnRef, ast.FuncCall)):
+            return output_name(inner)
+        t = T.type_from_name(node.type)
+        return T.typname(t.element if t.element is not None else t)  # ::int[] is int4
     if isinstance(node, ast.Case):
         return "case"
     if isinstance(node, (ast.ArrayLiteral, ast.ArraySubquery)):
@@ -633,6 +692,8 @@ def output_name(node, compiled: Compiled | None = None) -> str:
         return output_name(node.operand)
     if isinstance(node, ast.RowExpr):
         return "row"
+    if isinstance(node, ast.FieldAccess):
+        return node.field
     return "?column?"
 
 

@@ -64,7 +64,12 @@ class QueryPlanner:
                 plan = self.plan_body(body, outer)
                 if q.order_by:
                     plan = self._order_outputs(plan, q.order_by)
-            return self._limit(plan, q.limit, q.offset, outer)
+            plan = self._limit(plan, q.limit, q.offset, outer)
+            if self.ctx.describing:  # type the parameters of CTEs nothing reads, too
+                for cte in q.with_:
+                    if self.ctx.ctes.get(cte.name, ("",))[0] == "lazy":
+                        self.plan_cte(cte, q.recursive, outer)
+            return plan
         finally:
             self.ctx.ctes = saved
 
@@ -145,10 +150,13 @@ class QueryPlanner:
             raise errors.SyntaxError(f"each {s.op.upper()} query must have the same number "
                                      "of columns", position=_pos(s))
         types_, unknown = [], []
-        for lc, rc in zip(left.columns, right.columns):
+        for i, (lc, rc) in enumerate(zip(left.columns, right.columns)):
             known = [c.type for c in (lc, rc) if c.type != T.UNKNOWN and not c.unknown]
             types_.append(casts.common_type(known, s.op.upper()) if known else T.TEXT)
             unknown.append(not known)
+            if known and self.ctx.describing:
+                for index in bare_params(s, i):  # SELECT $1 UNION SELECT 1: $1 is int4
+                    self.ctx.infer_param(index, types_[-1])
         lop = _coerce_plan(left, types_, self.ctx)
         rop = _coerce_plan(right, types_, self.ctx)
         cols = [OutputColumn(c.name, t, unknown=u)
@@ -193,6 +201,11 @@ class QueryPlanner:
                 c, srf = self._srf_item(comp, i.expr)
                 srfs[pos] = srf
                 compiled.append(c)
+            elif isinstance(i.expr, ast.FieldAccess) and isinstance(i.expr.operand, ast.FuncCall) \
+                    and is_set_returning(i.expr.operand.name.last):  # (srf(x)).field
+                c, srf = self._srf_item(comp, i.expr.operand, i.expr.field)
+                srfs[pos] = srf
+                compiled.append(c)
             else:
                 compiled.append(comp.compile(i.expr))
         cols = []
@@ -201,8 +214,7 @@ class QueryPlanner:
             src = _source_of(item.expr, scope)
             cols.append(OutputColumn(name, c.type if c.type != T.UNKNOWN else T.TEXT, *src,
                                      unknown=c.type == T.UNKNOWN))
-        compiled = [comp.cast(c, T.TEXT, explicit=False) if c.type == T.UNKNOWN else c
-                    for c in compiled]
+        compiled = [comp.output_text(c) if c.type == T.UNKNOWN else c for c in compiled]
         # ORDER BY and DISTINCT ON keys: output columns (by ordinal, name or expression)
         # or extra hidden expressions computed beside the output and dropped at the end
         extra: list[Compiled] = []
@@ -245,17 +257,33 @@ class QueryPlanner:
             op = ops.Project(op, [_slot(i) for i in range(width)])
         return Plan(op, cols)
 
-    def _srf_item(self, comp: ExprCompiler, call: ast.FuncCall):
-        """A set-returning function in the select list (PostgreSQL's ProjectSet)."""
+    def _srf_item(self, comp: ExprCompiler, call: ast.FuncCall, field: str | None = None):
+        """A set-returning function in the select list (PostgreSQL's ProjectSet). One
+        returning several columns gives one composite value per row (or, for
+        `(f(x)).field`, that field)."""
         args = [comp.compile(a) for a in call.args]
-        args = [comp.cast(a, T.TEXT, explicit=False) if a.type == T.UNKNOWN else a
-                for a in args]
-        impl, out_cols = functions.set_returning_function(
-            call.name.last, [a.type for a in args], self.ctx.fctx)
-        if len(out_cols) != 1:
-            raise errors.FeatureNotSupported(
-                f"{call.name.last}() returning several columns in a select list")
+        try:  # unknown arguments typed by the overload, as PostgreSQL's
+            impl, out_cols = functions.set_returning_function(
+                call.name.last, [a.type for a in args], self.ctx.fctx)
+            for a, t in zip(args, impl.arg_types):
+                comp._infer(a, t)
+        except errors.Error:
+            args = [comp.cast(a, T.TEXT, explicit=False) if a.type == T.UNKNOWN else a
+                    for a in args]
+            impl, out_cols = functions.set_returning_function(
+                call.name.last, [a.type for a in args], self.ctx.fctx)
         fns = [a.fn for a in args]
+        if len(out_cols) != 1 or field is not None:
+            rec = T.record_of(out_cols)
+            k = rec.field_index(field) if field is not None else None
+            if field is not None and k is None:
+                raise errors.UndefinedColumn(f'column "{field}" not found in data type record')
+
+            def rows_of(row):
+                rows = impl(*[f(row) for f in fns])
+                return [r[k] for r in rows] if k is not None else [tuple(r) for r in rows]
+            return Compiled(lambda row: None, out_cols[k][1] if k is not None else rec,
+                            name=field or call.name.last), rows_of
 
         def rows_of(row):
             return [r[0] for r in impl(*[f(row) for f in fns])]
@@ -547,6 +575,8 @@ def _resolvable(scope: Scope, ref: ast.ColumnRef) -> bool:
 
 def _source_of(e, scope: Scope) -> tuple[int, int]:
     """(table id, column id) for RowDescription when the item is a plain column."""
+    if isinstance(scope, _GroupScope):  # a group key is still its table's column
+        scope = scope.inner
     slot = None
     if isinstance(e, StarColumn):
         slot = e.slot
@@ -580,6 +610,21 @@ def _coerce_plan(plan: Plan, types_, ctx):
     return ops.Project(plan.op, fns)
 
 
+def bare_params(body, i: int) -> list[int]:
+    """Indexes of the parameters that are output column `i` of `body` as they stand
+    (`SELECT $1`, also through set operations): PostgreSQL types them from the context
+    of the query (a UNION's other side, INSERT's target column), not as text."""
+    if isinstance(body, ast.Query):
+        return bare_params(body.body, i) if not body.with_ else []
+    if isinstance(body, ast.SetOp):
+        return bare_params(body.left, i) + bare_params(body.right, i)
+    if isinstance(body, ast.Select) and i < len(body.items) and not any(
+            isinstance(it.expr, ast.Star) for it in body.items[:i + 1]):
+        e = body.items[i].expr
+        return [e.index - 1] if isinstance(e, ast.Param) else []
+    return []
+
+
 def _references(node, name: str) -> bool:
     from .walk import table_names
     return name in table_names(node)
@@ -598,7 +643,11 @@ def _frame(spec: ast.WindowSpec, comp: ExprCompiler):
     def offset(b):
         if b is None or b.offset is None:
             return None
-        return comp.compile(b.offset).fn(())
+        c = comp.compile(b.offset)
+        if spec.frame_mode in ("rows", "groups") and c.type != T.INT8:
+            c = comp.coerce(c, T.INT8, b.offset, "assignment")  # as PostgreSQL: bigint
+        v = c.fn(())
+        return 0 if v is None and comp.ctx.describing else v  # a NULL fails when run
     start = spec.frame_start or ast.FrameBound("unbounded_preceding")
     end = spec.frame_end or ast.FrameBound("current_row")
     return ops.Frame(spec.frame_mode, start.kind, offset(start), end.kind, offset(end))

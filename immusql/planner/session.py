@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
+import os
 import threading
+import time
 from dataclasses import dataclass, field
 
 from .. import errors
@@ -176,6 +178,9 @@ class Session:
         self.resolved: dict = {}  # (operator, left type, right type) -> (fn, result type)
         self.plans: dict = {}  # cached query plans (dispatch.cached_plan)
         self.last_sequence_value: int | None = None  # lastval()
+        self.interrupted = False  # set by cancel() from another thread
+        self.deadline: float | None = None  # statement_timeout, time.monotonic() based
+        self.backend_pid = os.getpid()  # the wire server sets its connection's id
         from .functions import FunctionContext
         self.fctx = FunctionContext(user=self.user, database=self.database)
         self.settings["session_authorization"] = self.user
@@ -183,14 +188,18 @@ class Session:
         self.settings["is_superuser"] = "on" if role is None or role.superuser else "off"
 
     # ------------------------------------------------------------------ API ------------
-    def execute(self, sql: str, params=()) -> list[Result]:
+    def execute(self, sql: str, params=(), param_types=None) -> list[Result]:
         """Run every statement of `sql`; results in order. Raises at the first error."""
         statements = parse_cached(sql)
         if not statements:
             return [Result("EMPTY")]
-        return [self.execute_statement(s, params) for s in statements]
+        return [self.execute_statement(s, params, param_types) for s in statements]
 
-    def execute_statement(self, stmt, params=()) -> Result:
+    def execute_statement(self, stmt, params=(), param_types=None) -> Result:
+        """Run one statement. `param_types`: the parameters' types as the client declared
+        them (types.SqlType; UNKNOWN where undeclared); a declared parameter's value is
+        already the engine's Python value of that type, an undeclared one is typed by its
+        value (a str: like an unknown-typed literal, typed by its context)."""
         if isinstance(stmt, ast.Transaction):
             return self._transaction_control(stmt)
         if self.failed:
@@ -202,14 +211,14 @@ class Session:
                 if self.read_only and isinstance(stmt, _WRITES):
                     raise errors.ReadOnlySqlTransaction(
                         f"cannot execute {_verb(stmt)} in a read-only transaction")
-                return self._run(stmt, self.tx, params)
+                return self._run(stmt, self.tx, params, param_types=param_types)
             except BaseException:
                 self.failed = True
                 raise
         tx = self.engine.store.transaction()
         self.tx_started_at = datetime.datetime.now(datetime.timezone.utc)
         try:
-            result = self._run(stmt, tx, params, autocommit=True)
+            result = self._run(stmt, tx, params, autocommit=True, param_types=param_types)
             try:
                 tx.commit()
             except ImmuSQLError as e:
@@ -222,6 +231,105 @@ class Session:
         finally:
             self.tx_catalog = None
             self.tx_started_at = None
+
+    def describe(self, stmt, param_types=()) -> "Description":
+        """What the wire protocol's Parse/Describe report, without running anything: every
+        parameter's type and the columns of the rows the statement would return.
+
+        `stmt`: one parsed statement (or SQL text holding at most one). `param_types`:
+        as declared by the client, UNKNOWN (or missing) where undeclared. There are as
+        many parameters as the highest $n used, or as declared if more.
+
+        How: the statement is planned as execution would plan it, against the same
+        catalog (an open block's, with its own DDL), in a StatementContext in describe
+        mode (`ctx.inferred` is a dict instead of None). Its undeclared parameters have
+        the value None and no type, so each is typed where its context first coerces it,
+        as PostgreSQL does (`id = $1` -> id's type, `LIMIT $1` -> bigint, `$1::int` ->
+        integer, a function argument -> the chosen overload's parameter type, a bare
+        select-list output -> text); later references see that type. The planner's
+        run-time steps check `ctx.describing` and skip: no rows are read, no VALUES or
+        defaults evaluated, no nextval, nothing written, and the store transaction of an
+        autocommit describe is rolled back. A flag rather than stand-in values because
+        planning already evaluates some expressions (INSERT's VALUES, LIMIT), and only
+        a flag keeps those from running. Errors are execution's errors (42P01, 42703,
+        42883 ...), raised from the same planning code.
+
+        Differences from PostgreSQL, deliberately lenient: a parameter no context types
+        (`$1 IS NULL`, pg_typeof($1), an unused $n) is text where PostgreSQL fails with
+        42P18; of two contexts wanting different types the first planned wins (FROM and
+        WHERE are planned before the select list, PostgreSQL analyses the select list
+        first) where PostgreSQL fails with 42P08 or, rarely, picks the other.
+        Transactions follow PostgreSQL's Parse: in a failed block only COMMIT / ROLLBACK
+        (TO SAVEPOINT) describe, anything else raises 25P02, and an error describing
+        inside a block fails the block, as any error there does.
+        """
+        from .dispatch import max_param
+        from .types import TEXT, UNKNOWN
+        if isinstance(stmt, str):
+            statements = parse_cached(stmt)
+            if len(statements) > 1:
+                raise errors.SyntaxError("cannot insert multiple commands into a prepared "
+                                         "statement")
+            if not statements:  # parses even in a failed block, as in PostgreSQL
+                return Description([TEXT if t is None or t.oid == UNKNOWN.oid else t
+                                    for t in param_types or ()], None)
+            stmt = statements[0]
+        declared = [UNKNOWN if t is None else t for t in param_types or ()]
+        n = max(max_param(stmt), len(declared))
+        declared += [UNKNOWN] * (n - len(declared))
+        if self.failed and not (isinstance(stmt, ast.Transaction) and stmt.kind in (
+                "commit", "rollback", "rollback_to")):
+            raise errors.InFailedSqlTransaction(
+                "current transaction is aborted, commands ignored until end of transaction "
+                "block")
+        if not isinstance(stmt, _DESCRIBED):
+            return Description([t if t.oid != UNKNOWN.oid else TEXT for t in declared], None)
+        inferred: dict = {}
+        tx = self.tx if self.in_block else self.engine.store.transaction()
+        try:
+            result = self._run(stmt, tx, [None] * n, param_types=declared, describe=inferred)
+        except BaseException:
+            if self.in_block:
+                self.failed = True
+            raise
+        finally:
+            if not self.in_block and not tx._done:
+                tx.rollback()
+        types_ = [d if d.oid != UNKNOWN.oid else inferred.get(i, TEXT)
+                  for i, d in enumerate(declared)]
+        return Description(types_, result.columns)
+
+    def evaluate(self, exprs, types_) -> list:
+        """SQL EXECUTE's arguments: each expression's value, coerced to its parameter's
+        type as an assignment would be."""
+        query = ast.Query(ast.Select(tuple(ast.SelectItem(e) for e in exprs)))
+        result = self.execute_statement(query)
+        tx = self.tx if self.tx is not None else self.engine.store.transaction()
+        try:
+            ctx = StatementContext(self, tx, ())
+            return [ctx.cast(v, col.type, t, explicit=False)
+                    for v, col, t in zip(result.rows[0], result.columns, types_)]
+        finally:
+            if tx is not self.tx:
+                tx.rollback()
+
+    # ------------------------------------------------------------------ interrupts -----
+    def cancel(self) -> None:
+        """Ask the running statement to stop (a CancelRequest; any thread may call it)."""
+        self.interrupted = True
+
+    def _start_clock(self) -> None:
+        self.interrupted = False
+        ms = _timeout_ms(self.settings.get("statement_timeout", "0"))
+        self.deadline = time.monotonic() + ms / 1000 if ms > 0 else None
+
+    def check_interrupt(self) -> None:
+        """Raise 57014 if the statement was cancelled or ran past statement_timeout."""
+        if self.interrupted:
+            self.interrupted = False
+            raise errors.QueryCanceled("canceling statement due to user request")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise errors.QueryCanceled("canceling statement due to statement timeout")
 
     def close(self) -> None:
         if self.tx is not None:
@@ -249,12 +357,26 @@ class Session:
             return self.tx_catalog
         return self.engine.catalog(tx)
 
+    def copy_in(self, stmt: ast.Copy, binary_codec=None):
+        """Start COPY ... FROM STDIN: a planner.copy.CopyIn to feed the data to."""
+        from .copy import copy_in
+        return copy_in(self, stmt, binary_codec)
+
+    def copy_out(self, stmt: ast.Copy, binary_codec=None):
+        """Start COPY ... TO STDOUT: a planner.copy.CopyOut whose chunks() are the data."""
+        from .copy import copy_out
+        return copy_out(self, stmt, binary_codec)
+
     # ------------------------------------------------------------------ internals ------
-    def _run(self, stmt, tx, params, autocommit: bool = False) -> Result:
+    def _run(self, stmt, tx, params, autocommit: bool = False, param_types=None,
+             describe: dict | None = None) -> Result:
         from .dispatch import run_statement
-        ctx = StatementContext(self, tx, params)
+        self._start_clock()
+        ctx = StatementContext(self, tx, params, param_types)
         if autocommit and isinstance(stmt, (ast.Query, ast.Explain)):
             ctx.track_reads = False  # a lone query commits no writes: nothing to conflict
+        if describe is not None:
+            ctx.inferred, ctx.track_reads = describe, False
         try:
             return run_statement(ctx, stmt)
         except errors.Error:
@@ -329,6 +451,33 @@ class Session:
         else:
             tx.rollback()
             self.plans.clear()  # they may have been planned against the rolled-back DDL
+
+
+@dataclass
+class Description:
+    """Session.describe's answer: ParameterDescription and RowDescription."""
+
+    param_types: list  # types.SqlType per parameter $1..$n
+    columns: list | None  # select.OutputColumn list; None: the statement returns no rows
+
+
+# statements planned to describe them; any other describes as returning no rows
+_DESCRIBED = (ast.Query, ast.Explain, ast.Insert, ast.Update, ast.Delete, ast.ShowVar)
+
+def _timeout_ms(value) -> float:
+    """statement_timeout in milliseconds: '0', '150', '2s', '1min' (PostgreSQL's units)."""
+    text = str(value).strip().lower()
+    units = (("ms", 1), ("min", 60_000), ("s", 1000), ("h", 3_600_000), ("d", 86_400_000))
+    for suffix, factor in units:
+        if text.endswith(suffix):
+            try:
+                return float(text[:-len(suffix)].strip()) * factor
+            except ValueError:
+                return 0
+    try:
+        return float(text)
+    except ValueError:
+        return 0
 
 
 _WRITES = (ast.Insert, ast.Update, ast.Delete, ast.Truncate, ast.CreateTable, ast.Drop,

@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
                            help="keys and values are hexadecimal instead of UTF-8 text")
         return c
 
+    c = sub.add_parser("serve", help="run the PostgreSQL wire-protocol server",
+                       description="Serve the databases in --dir over the PostgreSQL v3 "
+                       "protocol (psql, psycopg, SQLAlchemy, pgbench ... connect unchanged). "
+                       "The first start creates the database 'immusql' and the superuser "
+                       "'immusql'. Stop with SIGTERM or Ctrl-C: running statements finish.")
+    c.set_defaults(run=_serve)
+    from .pgwire.config import add_arguments
+    add_arguments(c)
     command("version", _version, "print the version")
     command("demo", _demo, "write a few entries, read them back with proofs, and verify")
     c = command("set", _set, "commit KEY=VALUE pairs as one transaction")
@@ -120,6 +128,17 @@ def _show(args, data: bytes) -> str:
     if args.hex:
         return data.hex()
     return data.decode("utf-8", errors="backslashreplace")
+
+
+def _serve(args) -> int:
+    import asyncio
+
+    from .pgwire import config as server_config
+    from .pgwire.server import serve, setup_logging
+    config = server_config.load(args)
+    setup_logging(config)
+    asyncio.run(serve(config))
+    return 0
 
 
 def _version(args) -> None:

@@ -43,6 +43,10 @@ class Error(ImmuSQLError):
         self.hint = hint
         self.position = position  # 1-based character offset into the statement (PG "P")
 
+    # PostgreSQL's CONTEXT field (the wire's "W"), e.g. COPY's `COPY t, line 3: "..."`;
+    # a class default so every error has it, set on an instance where a context is known
+    context: str | None = None
+
     @property
     def pgcode(self) -> str:  # psycopg2's name for it
         return self.sqlstate
@@ -296,6 +300,10 @@ class InvalidForeignKey(ProgrammingError, sqlstate="42830"):
     pass
 
 
+class NameTooLong(ProgrammingError, sqlstate="42622"):
+    """An identifier of NAMEDATALEN (64) bytes or more where PostgreSQL refuses to cut it."""
+
+
 class GeneratedAlways(ProgrammingError, sqlstate="428C9"):
     pass
 
@@ -325,6 +333,66 @@ class FeatureNotSupported(NotSupportedError, sqlstate="0A000"):
 
 
 class QueryCanceled(OperationalError, sqlstate="57014"):
+    pass
+
+
+class CharacterNotInRepertoire(DataError, sqlstate="22021"):
+    """Bytes that are not valid UTF-8 (the only encoding immusql speaks)."""
+
+
+class BadCopyFileFormat(DataError, sqlstate="22P04"):
+    """COPY data that does not follow its format (text, CSV or binary)."""
+
+
+# -- connection-level errors of the wire server ---------------------------------------
+
+
+class ProtocolViolation(OperationalError, sqlstate="08P01"):
+    """The peer broke the wire protocol; the server closes the connection after saying so."""
+
+
+class AdminShutdown(OperationalError, sqlstate="57P01"):
+    pass
+
+
+class TooManyConnections(OperationalError, sqlstate="53300"):
+    pass
+
+
+class DuplicatePreparedStatement(ProgrammingError, sqlstate="42P05"):
+    pass
+
+
+class DuplicateCursor(ProgrammingError, sqlstate="42P03"):
+    pass
+
+
+# -- roles, databases and authentication (pgwire.auth, pgwire.cluster) -------------------
+class InvalidAuthorizationSpecification(OperationalError, sqlstate="28000"):
+    pass
+
+
+class InvalidPassword(OperationalError, sqlstate="28P01"):
+    pass
+
+
+class InvalidCatalogName(ProgrammingError, sqlstate="3D000"):
+    """A database that does not exist."""
+
+
+class DuplicateDatabase(ProgrammingError, sqlstate="42P04"):
+    pass
+
+
+class ReservedName(ProgrammingError, sqlstate="42939"):
+    pass
+
+
+class InvalidGrantOperation(ProgrammingError, sqlstate="0LP01"):
+    pass
+
+
+class ObjectInUse(OperationalError, sqlstate="55006"):
     pass
 
 

@@ -861,11 +861,49 @@ class VerifyTx:
     pos: int = field(default=-1, compare=False, repr=False)
 
 
+@dataclass(frozen=True)
+class DeclareCursor:
+    """DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [[NO] SCROLL] CURSOR
+    [{WITH | WITHOUT} HOLD] FOR query. `scroll`: True for SCROLL, False for NO SCROLL,
+    None when neither is written. ASENSITIVE/INSENSITIVE are accepted and not kept: every
+    cursor here sees the snapshot of its DECLARE (PostgreSQL's are insensitive too)."""
+
+    name: str
+    query: "Query"
+    scroll: bool | None = None
+    hold: bool = False
+    binary: bool = False
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class FetchCursor:
+    """FETCH or MOVE (`move`) [direction] [FROM | IN] name, as PostgreSQL's FetchStmt:
+    direction 'forward' | 'backward' | 'absolute' | 'relative' and a count, None for ALL.
+    NEXT is forward 1, PRIOR backward 1, FIRST absolute 1, LAST absolute -1, a bare n
+    forward n, ALL forward None; no direction is forward 1."""
+
+    name: str
+    direction: str = "forward"
+    count: int | None = 1
+    move: bool = False
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CloseCursor:
+    """CLOSE name | CLOSE ALL (name None)."""
+
+    name: str | None = None
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
 Statement = Union[Query, Insert, Update, Delete, Truncate, CreateTable, Drop, CreateIndex,
                   AlterTable, CreateView, CreateSequence, CreateSchema, Transaction, SetVar,
                   ShowVar, ResetVar, Explain, Noop, Copy, RoleStmt, DatabaseStmt, DatabaseGrant,
                   Prepare,
-                  ExecutePrepared, Deallocate, VerifyRow, VerifyTx]
+                  ExecutePrepared, Deallocate, VerifyRow, VerifyTx, DeclareCursor,
+                  FetchCursor, CloseCursor]
 
 __all__ = [name for name, value in list(globals().items())
            if name[:1].isupper() and isinstance(value, type)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from lark import Transformer
 
+from .cursors import CursorRules
 from .exprs import ExprRules
 from .functions import FunctionRules
 from .operands import OperandRules
@@ -27,7 +28,7 @@ from .types import TypeRules
 
 
 class AstBuilder(ExprRules, OperandRules, FunctionRules, TypeRules, QueryRules, DmlRules,
-                 DdlRules, SessionRules, ServerRules, Transformer):
+                 DdlRules, SessionRules, ServerRules, CursorRules, Transformer):
     """Builds immusql.parser.ast nodes from grammar/sql.lark; stateless, so one instance
     serves every thread."""
 

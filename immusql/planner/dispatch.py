@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..parser import ast
-from . import ddl, dml, settings
+from . import cursors, ddl, dml, settings
 from .select import QueryPlanner
 
 
@@ -145,6 +145,9 @@ HANDLERS = {
     ast.RoleStmt: run_cluster_statement,
     ast.DatabaseStmt: run_cluster_statement,
     ast.DatabaseGrant: run_cluster_statement,
+    ast.DeclareCursor: cursors.declare,
+    ast.FetchCursor: cursors.fetch,
+    ast.CloseCursor: cursors.close,
 }
 
 

@@ -177,6 +177,7 @@ class Session:
         self.sequence_values: dict[int, int] = {}  # currval() per sequence
         self.resolved: dict = {}  # (operator, left type, right type) -> (fn, result type)
         self.plans: dict = {}  # cached query plans (dispatch.cached_plan)
+        self.cursors: dict = {}  # DECLAREd cursors by name (planner/cursors.py)
         self.last_sequence_value: int | None = None  # lastval()
         self.interrupted = False  # set by cancel() from another thread
         self.deadline: float | None = None  # statement_timeout, time.monotonic() based
@@ -319,6 +320,8 @@ class Session:
         self.interrupted = True
 
     def _start_clock(self) -> None:
+        from .interrupts import running
+        running(self)
         self.interrupted = False
         ms = _timeout_ms(self.settings.get("statement_timeout", "0"))
         self.deadline = time.monotonic() + ms / 1000 if ms > 0 else None
@@ -332,6 +335,8 @@ class Session:
             raise errors.QueryCanceled("canceling statement due to statement timeout")
 
     def close(self) -> None:
+        from .cursors import close_all
+        close_all(self)
         if self.tx is not None:
             self.tx.rollback()
         self.tx = None
@@ -435,11 +440,19 @@ class Session:
         _, token, cat = self.savepoints[i]
         del self.savepoints[i + 1:]
         self.tx.rollback_to(token)
+        if self.cursors:
+            from .cursors import rollback_to
+            rollback_to(self, self.savepoints[i])  # closes the cursors declared since
         self.tx_catalog = cat
         self.failed = False
         return Result("ROLLBACK")
 
     def _end_block(self, commit: bool) -> None:
+        held_error = None
+        if self.cursors:  # they close; WITH HOLD ones are materialised before a commit
+            from .cursors import end_of_block
+            held_error = end_of_block(self, commit)
+            commit = commit and held_error is None
         tx = self.tx
         self.tx, self.in_block, self.failed, self.read_only = None, False, False, False
         self.tx_catalog, self.savepoints, self.tx_started_at = None, [], None
@@ -451,6 +464,8 @@ class Session:
         else:
             tx.rollback()
             self.plans.clear()  # they may have been planned against the rolled-back DDL
+            if held_error is not None:
+                raise held_error  # COMMIT failed materialising a WITH HOLD cursor
 
 
 @dataclass
@@ -462,7 +477,8 @@ class Description:
 
 
 # statements planned to describe them; any other describes as returning no rows
-_DESCRIBED = (ast.Query, ast.Explain, ast.Insert, ast.Update, ast.Delete, ast.ShowVar)
+_DESCRIBED = (ast.Query, ast.Explain, ast.Insert, ast.Update, ast.Delete, ast.ShowVar,
+              ast.DeclareCursor, ast.FetchCursor)
 
 def _timeout_ms(value) -> float:
     """statement_timeout in milliseconds: '0', '150', '2s', '1min' (PostgreSQL's units)."""

@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 
 from immusql.errors import FeatureNotSupported
 
+from ..interrupts import check as check_interrupt
 from .base import Operator, RowFn, explain_node
 from .canon import canon_keys, key_fn, raw_key_fn
 
@@ -205,6 +206,7 @@ class NestedLoopJoin(Operator):
             yield from self._run_outer_right(kind == "full", rpad)
             return
         for lrow in self.left:
+            check_interrupt()  # the inner side may be long: look once per outer row
             if lateral:
                 rrows = self.right(lrow)
             elif rrows is None:
@@ -231,6 +233,7 @@ class NestedLoopJoin(Operator):
         rrows = list(self.right)
         matched = bytearray(len(rrows))
         for lrow in self.left:
+            check_interrupt()
             hit = False
             for j, rrow in enumerate(rrows):
                 row = lrow + rrow

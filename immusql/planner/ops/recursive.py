@@ -12,6 +12,7 @@ from typing import Callable
 
 from immusql.errors import StatementTooComplex
 
+from ..interrupts import check as check_interrupt
 from .base import Operator
 from .canon import row_key
 
@@ -50,6 +51,7 @@ class RecursiveUnion(Operator):
         source = iter(self.children[0])
         iteration = 0
         while True:
+            check_interrupt()  # a runaway recursion is the classic query to cancel
             produced = []
             for row in source:
                 if seen is not None:

@@ -1,0 +1,354 @@
+"""The extended query protocol: Parse, Bind, Describe, Execute, Close, Sync, Flush.
+
+Prepared statements keep their parsed AST and the parameter types the client declared;
+what a statement's parameters and result columns are is worked out by the engine
+(`Session.describe`) only when someone needs it: a Describe, or a Bind with binary
+parameters the client left untyped. After an error every message up to the next Sync is
+skipped, as the protocol requires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import errors
+from ..parser import ast
+from ..planner import types as T
+from ..planner.session import Result, parse_cached
+from . import codecs, messages
+from .messages import Body
+from .results import format_codes
+
+_STATEMENT_SPACE = (ast.Prepare, ast.ExecutePrepared, ast.Deallocate)
+
+
+@dataclass
+class Prepared:
+    sql: str
+    stmt: object  # an AST statement, or None for an empty query
+    declared: list  # SqlType per declared parameter (T.UNKNOWN where the OID was 0)
+    description: object = None  # Session.describe's answer, once asked
+    nparams: int = -1
+
+    def param_count(self) -> int:
+        if self.nparams < 0:
+            self.nparams = max(len(self.declared), _highest_param(self.stmt))
+        return self.nparams
+
+
+@dataclass
+class Portal:
+    prepared: Prepared
+    params: list
+    param_types: list
+    formats: list  # result format codes as sent (expanded once the columns are known)
+    result: Result | None = None
+    sent: int = 0
+    columns: list | None = field(default=None)
+
+
+class ExtendedProtocol:
+    def __init__(self, conn):
+        self.conn = conn
+        self.session = conn.session
+        self.statements: dict[str, Prepared] = {}
+        self.portals: dict[str, Portal] = {}
+        self.skipping = False  # after an error, until Sync
+
+    async def handle(self, kind: bytes, body: bytes) -> None:
+        if kind == b"S":
+            await self.sync()
+            return
+        if kind == b"H":
+            await self.conn.flush()
+            return
+        if self.skipping:
+            return
+        try:
+            if kind == b"P":
+                await self.parse(Body(body))
+            elif kind == b"B":
+                await self.bind(Body(body))
+            elif kind == b"D":
+                await self.describe(Body(body))
+            elif kind == b"E":
+                await self.execute(Body(body))
+            elif kind == b"C":
+                self.close(Body(body))
+        except errors.Error as e:  # protocol violations inside a message too, as PG
+            self.skipping = True
+            await self.conn.run_blocking(self._failed)
+            self.conn.send(messages.error_response(e))
+            await self.conn.flush()  # the client learns now, not only at Sync
+
+    def _failed(self) -> None:
+        """An error ends the implicit block at once; an explicit one is now aborted."""
+        runner = self.conn.runner
+        if runner.implicit.active:
+            runner.implicit.abort()
+        elif self.session.in_block:
+            self.session.failed = True
+
+    async def sync(self) -> None:
+        self.skipping = False
+        try:
+            await self.conn.run_blocking(self.conn.runner.implicit.finish)
+        except errors.Error as e:
+            self.conn.send(messages.error_response(e))
+        if not self.session.in_block:
+            self.portals.clear()
+        await self.conn.ready()
+
+    def unnamed_portal_closed(self) -> None:
+        """A simple Query destroys the unnamed portal and statement (PostgreSQL)."""
+        self.portals.pop("", None)
+        self.statements.pop("", None)
+
+    # ------------------------------------------------------------------ Parse ----------
+    async def parse(self, b: Body) -> None:
+        name = b.cstring()
+        sql = b.cstring()
+        n = b.count(4)
+        oids = [b.int32() for _ in range(n)]
+        b.done()
+        if name and name in self.statements:
+            raise errors.DuplicatePreparedStatement(
+                f'prepared statement "{name}" already exists')
+        self.statements[name] = self.prepare(sql, oids)
+        self.conn.send(messages.PARSE_COMPLETE)
+
+    def prepare(self, sql: str, oids: list[int]) -> Prepared:
+        statements = parse_cached(sql)
+        if len(statements) > 1:
+            raise errors.SyntaxError("cannot insert multiple commands into a prepared "
+                                     "statement")
+        declared = [T.UNKNOWN if oid == 0 else _type_of_oid(oid) for oid in oids]
+        return Prepared(sql, statements[0] if statements else None, declared)
+
+    # ------------------------------------------------------------------ Bind -----------
+    async def bind(self, b: Body) -> None:
+        portal_name = b.cstring()
+        stmt_name = b.cstring()
+        prepared = self.statements.get(stmt_name)
+        if prepared is None:
+            raise errors.InvalidSqlStatementName(
+                f'prepared statement "{stmt_name}" does not exist')
+        nfmt = b.count(2)
+        param_formats = [b.int16() for _ in range(nfmt)]
+        nvalues = b.count(4)
+        raw = []
+        for _ in range(nvalues):
+            size = b.int32()
+            raw.append(None if size == -1 else b.bytes(size))
+        nres = b.count(2)
+        result_formats = [b.int16() for _ in range(nres)]
+        b.done()
+        expected = prepared.param_count()
+        if nvalues != expected:
+            raise errors.ProtocolViolation(
+                f'bind message supplies {nvalues} parameters, but prepared statement '
+                f'"{stmt_name}" requires {expected}')
+        fmts = format_codes(param_formats, nvalues) if nvalues else []
+        if any(f not in (0, 1) for f in fmts + result_formats):
+            raise errors.ProtocolViolation("unsupported format code")
+        types_ = list(prepared.declared) + [T.UNKNOWN] * (nvalues - len(prepared.declared))
+        if any(f == 1 and t == T.UNKNOWN for f, t in zip(fmts, types_)):
+            await self.ensure_described(prepared)
+            types_ = list(prepared.description.param_types)
+        settings = self.session.settings
+        params = []
+        for value, fmt, t in zip(raw, fmts, types_):
+            if value is None:
+                params.append(None)
+            elif t == T.UNKNOWN and fmt == 0:
+                params.append(messages.decode_utf8(value))
+            else:
+                params.append(codecs.param_decoder(t, fmt, settings)(value))
+        if portal_name and portal_name in self.portals:
+            raise errors.DuplicateCursor(f'cursor "{portal_name}" already exists')
+        self.portals[portal_name] = Portal(prepared, params, types_, result_formats)
+        self.conn.send(messages.BIND_COMPLETE)
+
+    # ------------------------------------------------------------------ Describe -------
+    async def ensure_described(self, prepared: Prepared) -> None:
+        if prepared.description is None:
+            if prepared.stmt is None:
+                prepared.description = _EMPTY_DESCRIPTION
+            else:
+                prepared.description = await self.conn.run_blocking(
+                    self.session.describe, prepared.stmt, list(prepared.declared))
+
+    async def describe(self, b: Body) -> None:
+        what = b.byte()
+        name = b.cstring()
+        b.done()
+        conn = self.conn
+        if what == b"S":
+            prepared = self.statements.get(name)
+            if prepared is None:
+                raise errors.InvalidSqlStatementName(
+                    f'prepared statement "{name}" does not exist')
+            await self.ensure_described(prepared)
+            d = prepared.description
+            conn.send(messages.parameter_description([codecs.type_oid(t)
+                                                      for t in d.param_types]))
+            self._send_columns(d.columns, [])
+        elif what == b"P":
+            portal = self.portals.get(name)
+            if portal is None:
+                cursor = self.session.cursors.get(name)  # DECLAREd cursors share the space
+                if cursor is None:
+                    raise errors.InvalidCursorName(f'portal "{name}" does not exist')
+                self._send_columns(cursor.columns, [])
+                return
+            if portal.result is not None:
+                columns = portal.result.columns
+            else:
+                await self.ensure_described(portal.prepared)
+                columns = portal.prepared.description.columns
+            self._send_columns(columns, portal.formats)
+        else:
+            raise errors.ProtocolViolation(f"invalid DESCRIBE message subtype {what[0]}")
+
+    def _send_columns(self, columns, formats) -> None:
+        if columns is None:
+            self.conn.send(messages.NO_DATA)
+            return
+        fmts = format_codes(formats, len(columns))
+        self.conn.encoder.check(columns, fmts)
+        self.conn.send(self.conn.encoder.describe(columns, fmts))
+
+    # ------------------------------------------------------------------ Execute --------
+    async def execute(self, b: Body) -> None:
+        name = b.cstring()
+        max_rows = b.int32()
+        b.done()
+        portal = self.portals.get(name)
+        if portal is None:
+            raise errors.InvalidCursorName(f'portal "{name}" does not exist')
+        conn = self.conn
+        runner = conn.runner
+        stmt = portal.prepared.stmt
+        if portal.result is None:
+            if stmt is None:
+                conn.send(messages.EMPTY_QUERY)
+                return
+            if isinstance(stmt, ast.Copy):
+                await runner.copy(stmt)
+                portal.result = Result("COPY")
+                return
+            special = await self.sql_level(stmt)
+            if special is not None:
+                portal.result = special
+            else:
+                portal.result = await conn.run_blocking(
+                    runner.run, stmt, portal.params, portal.param_types)
+            runner.notices(portal.result)
+        result = portal.result
+        if result.columns is None:
+            if portal.sent == 0:
+                conn.send(messages.command_complete(result.tag))
+                portal.sent = -1
+            return
+        fmts = format_codes(portal.formats, len(result.columns))
+        rows = result.rows
+        start = max(portal.sent, 0)
+        end = len(rows) if max_rows <= 0 else min(len(rows), start + max_rows)
+        for m in await conn.run_blocking(conn.encoder.data_rows, result.columns, fmts,
+                                         rows[start:end] if start or end < len(rows)
+                                         else rows):
+            conn.send(m)
+        portal.sent = end
+        if end < len(rows):
+            conn.send(messages.PORTAL_SUSPENDED)
+        else:
+            tag = result.tag
+            if tag.startswith("SELECT ") and (start or max_rows > 0):
+                tag = f"SELECT {end - start}"
+            conn.send(messages.command_complete(tag))
+        await conn.maybe_flush()
+
+    # ------------------------------------------------------------------ Close ----------
+    def close(self, b: Body) -> None:
+        what = b.byte()
+        name = b.cstring()
+        b.done()
+        if what == b"S":
+            self.statements.pop(name, None)
+        elif what == b"P":
+            self.portals.pop(name, None)
+        else:
+            raise errors.ProtocolViolation(f"invalid CLOSE message subtype {what[0]}")
+        self.conn.send(messages.CLOSE_COMPLETE)
+
+    # ------------------------------------------------------------------ SQL level ------
+    async def sql_level(self, stmt) -> Result | None:
+        """PREPARE / EXECUTE / DEALLOCATE share the protocol's statement namespace."""
+        if not isinstance(stmt, _STATEMENT_SPACE):
+            return None
+        if self.session.failed:
+            raise errors.InFailedSqlTransaction(
+                "current transaction is aborted, commands ignored until end of "
+                "transaction block")
+        if isinstance(stmt, ast.Deallocate):
+            if stmt.name is None:
+                self.statements = {k: v for k, v in self.statements.items() if k == ""}
+                return Result("DEALLOCATE ALL")
+            if stmt.name not in self.statements or stmt.name == "":
+                raise errors.InvalidSqlStatementName(
+                    f'prepared statement "{stmt.name}" does not exist')
+            del self.statements[stmt.name]
+            return Result("DEALLOCATE")
+        if isinstance(stmt, ast.Prepare):
+            if stmt.name in self.statements:
+                raise errors.DuplicatePreparedStatement(
+                    f'prepared statement "{stmt.name}" already exists')
+            declared = [T.type_from_name(tn) for tn in stmt.param_types]
+            prepared = Prepared("", stmt.statement, declared)
+            await self.ensure_described(prepared)  # PREPARE reports errors at once
+            self.statements[stmt.name] = prepared
+            return Result("PREPARE")
+        prepared = self.statements.get(stmt.name)
+        if prepared is None or stmt.name == "":
+            raise errors.InvalidSqlStatementName(
+                f'prepared statement "{stmt.name}" does not exist')
+        await self.ensure_described(prepared)
+        types_ = list(prepared.description.param_types)
+        if len(stmt.params) != len(types_):
+            raise errors.SyntaxError(
+                f'wrong number of parameters for prepared statement "{stmt.name}"',
+                detail=f"Expected {len(types_)} parameters but got {len(stmt.params)}.")
+        params = await self.conn.run_blocking(self.session.evaluate, stmt.params, types_)
+        return await self.conn.run_blocking(self.conn.runner.run, prepared.stmt, params,
+                                            types_)
+
+
+@dataclass
+class _Description:
+    param_types: list
+    columns: list | None
+
+
+_EMPTY_DESCRIPTION = _Description([], None)
+
+
+def _type_of_oid(oid: int):
+    try:
+        return T.type_by_oid(oid)
+    except (KeyError, errors.Error):
+        raise errors.UndefinedObject(f"type with OID {oid} does not exist") from None
+
+
+def _highest_param(stmt) -> int:
+    """The largest $n in a statement (its parameter count when none are declared)."""
+    from ..planner.walk import children
+    if stmt is None:
+        return 0
+    best = 0
+    stack = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Param):
+            best = max(best, node.index)
+        stack.extend(children(node))
+    return best

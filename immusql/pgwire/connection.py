@@ -57,6 +57,7 @@ class Connection:
         self.session = None
         self.busy = False  # a statement is running in the thread pool
         self.closing = False
+        self.task: asyncio.Task | None = None
         self._counted = False
         self._reported: dict[str, str] = {}
 
@@ -285,6 +286,8 @@ class Connection:
             else:
                 raise errors.ProtocolViolation(
                     f"invalid frontend message type {kind[0]}")
+        await self.fatal(errors.AdminShutdown(  # shut down while a statement ran
+            "terminating connection due to administrator command"))
 
     async def ready(self) -> None:
         """ReadyForQuery, preceded by ParameterStatus for any reported setting changed."""

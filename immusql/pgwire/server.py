@@ -51,7 +51,7 @@ class Server:
         conn.pid = next(self._pids)
         conn.secret = secrets.randbits(31)
         self.connections[conn.pid] = conn
-        task = asyncio.current_task()
+        task = conn.task = asyncio.current_task()
         self.tasks.add(task)
         try:
             await conn.run()
@@ -81,8 +81,13 @@ class Server:
         return [c for c in self.connections.values() if c.database == database and c.session]
 
     async def terminate(self, database: str) -> None:
-        for conn in self.sessions_of(database):
+        """End every session on `database` and wait until they are gone (DROP ... FORCE)."""
+        victims = self.sessions_of(database)
+        for conn in victims:
+            if conn.busy:
+                conn.session.cancel()
             await conn.shutdown()
+        await asyncio.gather(*(c.task for c in victims), return_exceptions=True)
 
     async def shutdown(self) -> None:
         if self._listener is not None:

@@ -20,6 +20,7 @@ from .messages import Body
 from .results import format_codes
 
 _STATEMENT_SPACE = (ast.Prepare, ast.ExecutePrepared, ast.Deallocate)
+DESCRIPTION_CACHE = 256
 
 
 @dataclass
@@ -54,6 +55,7 @@ class ExtendedProtocol:
         self.statements: dict[str, Prepared] = {}
         self.portals: dict[str, Portal] = {}
         self.skipping = False  # after an error, until Sync
+        self.descriptions: dict = {}  # (sql, declared oids) -> (catalog token, description)
 
     async def handle(self, kind: bytes, body: bytes) -> None:
         if kind == b"S":
@@ -175,8 +177,25 @@ class ExtendedProtocol:
             if prepared.stmt is None:
                 prepared.description = _EMPTY_DESCRIPTION
             else:
-                prepared.description = await self.conn.run_blocking(
-                    self.session.describe, prepared.stmt, list(prepared.declared))
+                prepared.description = await self.conn.run_blocking(self._describe, prepared)
+
+    def _describe(self, prepared: Prepared):
+        """Session.describe, remembered per SQL text and declared types while the catalog
+        stays the same: drivers re-Parse the same statement all the time, and planning it
+        is the expensive part."""
+        session = self.session
+        token = None if session.failed else session.catalog_token()
+        key = (prepared.sql, tuple(t.oid for t in prepared.declared),
+               session.settings.get("search_path"))
+        hit = self.descriptions.get(key) if token is not None and prepared.sql else None
+        if hit is not None and hit[0] == token:
+            return hit[1]
+        description = session.describe(prepared.stmt, list(prepared.declared))
+        if token is not None and prepared.sql:
+            if len(self.descriptions) >= DESCRIPTION_CACHE:
+                self.descriptions.pop(next(iter(self.descriptions)))
+            self.descriptions[key] = (token, description)
+        return description
 
     async def describe(self, b: Body) -> None:
         what = b.byte()
@@ -283,7 +302,10 @@ class ExtendedProtocol:
 
     # ------------------------------------------------------------------ SQL level ------
     async def sql_level(self, stmt) -> Result | None:
-        """PREPARE / EXECUTE / DEALLOCATE share the protocol's statement namespace."""
+        """PREPARE / EXECUTE / DEALLOCATE share the protocol's statement namespace, FETCH /
+        MOVE its portal namespace."""
+        if isinstance(stmt, ast.FetchCursor):
+            return await self._fetch_portal(stmt)
         if not isinstance(stmt, _STATEMENT_SPACE):
             return None
         if self.session.failed:
@@ -322,6 +344,48 @@ class ExtendedProtocol:
         return await self.conn.run_blocking(self.conn.runner.run, prepared.stmt, params,
                                             types_)
 
+    async def _fetch_portal(self, stmt: ast.FetchCursor) -> Result | None:
+        """FETCH / MOVE naming a Bind portal rather than a DECLAREd cursor (PostgreSQL keeps
+        both in one namespace; asyncpg's Cursor.forward sends `MOVE FORWARD n <portal>`).
+        Such portals are NO SCROLL, as PostgreSQL's CreatePortal makes them: they move
+        forward only, sharing their position with Execute. None: not a protocol portal."""
+        portal = self.portals.get(stmt.name) if stmt.name else None
+        if portal is None or stmt.name in self.session.cursors:
+            return None
+        if self.session.failed:
+            raise errors.InFailedSqlTransaction(
+                "current transaction is aborted, commands ignored until end of "
+                "transaction block")
+        count = stmt.count
+        if stmt.direction == "backward" or (stmt.direction == "forward" and count is not None
+                                            and count < 0):
+            raise errors.ObjectNotInPrerequisiteState(
+                "cursor can only scan forward",
+                hint="Declare it with SCROLL option to enable backward scan.")
+        if stmt.direction != "forward" or count == 0:
+            raise errors.FeatureNotSupported(
+                "only FETCH / MOVE FORWARD n and ALL are supported on a protocol-level portal")
+        if portal.result is None:
+            target = portal.prepared.stmt
+            if target is None or isinstance(target, (ast.Copy, ast.FetchCursor)
+                                             + _STATEMENT_SPACE):
+                raise errors.FeatureNotSupported(
+                    f'portal "{stmt.name}" cannot be run by FETCH or MOVE')
+            portal.result = await self.conn.run_blocking(
+                self.conn.runner.run, target, portal.params, portal.param_types)
+            self.conn.runner.notices(portal.result)
+        result = portal.result
+        verb = "MOVE" if stmt.move else "FETCH"
+        if result.columns is None:  # a command without rows: nothing to move over
+            return Result(f"{verb} 0", rowcount=0)
+        start = max(portal.sent, 0)
+        end = len(result.rows) if count is None else min(len(result.rows), start + count)
+        portal.sent = end
+        n = end - start
+        if stmt.move:
+            return Result(f"MOVE {n}", rowcount=n)
+        return Result(f"FETCH {n}", result.columns, result.rows[start:end], n)
+
 
 @dataclass
 class _Description:
@@ -339,11 +403,26 @@ def _type_of_oid(oid: int):
         raise errors.UndefinedObject(f"type with OID {oid} does not exist") from None
 
 
+_HIGHEST: dict = {}
+
+
 def _highest_param(stmt) -> int:
-    """The largest $n in a statement (its parameter count when none are declared)."""
-    from ..planner.walk import children
+    """The largest $n in a statement (its parameter count when none are declared); keyed
+    by identity, since parse_cached hands out the same AST for the same text."""
     if stmt is None:
         return 0
+    hit = _HIGHEST.get(id(stmt))
+    if hit is not None and hit[0] is stmt:
+        return hit[1]
+    n = _scan_params(stmt)
+    if len(_HIGHEST) > 4096:
+        _HIGHEST.clear()
+    _HIGHEST[id(stmt)] = (stmt, n)
+    return n
+
+
+def _scan_params(stmt) -> int:
+    from ..planner.walk import children
     best = 0
     stack = [stmt]
     while stack:

@@ -357,6 +357,17 @@ class Session:
                 out.append(p)
         return tuple(out) or ("public",)
 
+    def catalog_token(self):
+        """Changes whenever the catalog this session sees may have changed: lets callers
+        cache what they derived from it (descriptions of prepared statements). None means
+        "do not cache" (the session's own uncommitted DDL is in play)."""
+        if self.tx_catalog is not None:
+            return None
+        try:
+            return self.engine.store.get(CATALOG_VERSION_KEY).value
+        except KeyError:
+            return b""
+
     def catalog_for(self, tx) -> Catalog:
         if self.tx_catalog is not None:
             return self.tx_catalog

@@ -178,6 +178,23 @@ class ExtendedProtocol:
                 prepared.description = _EMPTY_DESCRIPTION
             else:
                 prepared.description = await self.conn.run_blocking(self._describe, prepared)
+                if isinstance(prepared.stmt, ast.FetchCursor):
+                    await self._describe_portal_fetch(prepared)
+
+    async def _describe_portal_fetch(self, prepared: Prepared) -> None:
+        """FETCH from a Bind portal has that portal's columns: PostgreSQL's
+        UtilityTupleDescriptor looks the name up among all portals, the planner (which
+        answered above) only among DECLAREd cursors. Not cached: it depends on the portal."""
+        stmt = prepared.stmt
+        portal = self.portals.get(stmt.name) if stmt.name else None
+        if stmt.move or portal is None or stmt.name in self.session.cursors:
+            return
+        if portal.result is not None:
+            columns = portal.result.columns
+        else:
+            await self.ensure_described(portal.prepared)
+            columns = portal.prepared.description.columns
+        prepared.description = _Description(prepared.description.param_types, columns)
 
     def _describe(self, prepared: Prepared):
         """Session.describe, remembered per SQL text and declared types while the catalog
@@ -260,8 +277,10 @@ class ExtendedProtocol:
             if special is not None:
                 portal.result = special
             else:
-                portal.result = await conn.run_blocking(
+                result = await conn.run_blocking(
                     runner.run, stmt, portal.params, portal.param_types)
+                _check_result_shape(portal.prepared, result)
+                portal.result = result
             runner.notices(portal.result)
         result = portal.result
         if result.columns is None:
@@ -394,6 +413,24 @@ class _Description:
 
 
 _EMPTY_DESCRIPTION = _Description([], None)
+
+
+def _check_result_shape(prepared: Prepared, result: Result) -> None:
+    """PostgreSQL's RevalidateCachedQuery for a statement whose columns the client was
+    told: when DDL since then changed them (ALTER TABLE ... ADD COLUMN under SELECT *, a
+    table dropped and made anew), the rows must not go out in a shape the client will
+    misread. 0A000 with PostgreSQL's words, which asyncpg catches to re-prepare. Checked
+    after the run (PostgreSQL checks before): the error aborts the implicit block or
+    fails the explicit one, so nothing the run did is kept."""
+    described = prepared.description
+    if described is None or described.columns is None or result.columns is None:
+        return
+    if len(described.columns) != len(result.columns) or any(
+            codecs.type_oid(a.type) != codecs.type_oid(b.type)
+            for a, b in zip(described.columns, result.columns)):
+        e = errors.FeatureNotSupported("cached plan must not change result type")
+        e.routine = "RevalidateCachedQuery"  # how asyncpg recognises it (then re-prepares)
+        raise e
 
 
 def _type_of_oid(oid: int):

@@ -250,7 +250,8 @@ def error_response(exc: BaseException, severity: str = "ERROR") -> bytes:
     return message(b"E", error_fields(
         severity, sqlstate, text, detail=getattr(exc, "detail", None),
         hint=getattr(exc, "hint", None), position=getattr(exc, "position", None),
-        where=getattr(exc, "context", None) or getattr(exc, "where_", None)))
+        where=getattr(exc, "context", None) or getattr(exc, "where_", None),
+        routine=getattr(exc, "routine", None)))  # "R": drivers key on a few (asyncpg)
 
 
 def notice_response(text: str, sqlstate: str = "00000", severity: str = "NOTICE",

@@ -7,11 +7,15 @@ message with a single join.
 
 from __future__ import annotations
 
+import logging
 import struct
+
+from .. import errors
 
 from . import codecs
 from .messages import row_description
 
+log = logging.getLogger("immusql.pgwire")
 _I16 = struct.Struct("!h")
 _I32 = struct.Struct("!i")
 _NULL = _I32.pack(-1)
@@ -68,6 +72,18 @@ class ResultEncoder:
         self._encoders(columns, formats)
 
     def data_rows(self, columns, formats, rows) -> list[bytes]:
+        """DataRow messages; a value the encoder cannot handle is an ERROR (XX000) for
+        this statement, never a dropped connection."""
+        try:
+            return self._data_rows(columns, formats, rows)
+        except errors.Error:
+            raise
+        except Exception as e:
+            log.exception("encoding a result row failed")
+            raise errors.InternalError(
+                f"could not encode a result value: {type(e).__name__}: {e}") from e
+
+    def _data_rows(self, columns, formats, rows) -> list[bytes]:
         encoders = self._encoders(columns, formats)
         n = len(encoders)
         pairs = list(enumerate(encoders))

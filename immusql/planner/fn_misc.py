@@ -490,6 +490,9 @@ def _reg_all():
     r("uuid_generate_v4", (), T.UUID, _uuid.uuid4, volatile=True)
     r("version", (), TXT, _version_factory, needs_ctx=True)
     r("pg_typeof", (ANY,), T.REGTYPE, _pg_typeof_factory, strict=False, needs_ctx=True)
+    # immusql has no advisory locks, so there is never one to release; asyncpg's pool runs
+    # this on every connection it takes back (its reset query for PostgreSQL servers)
+    r("pg_advisory_unlock_all", (), T.VOID, lambda: "", volatile=True)
     for name, attr in (("current_user", "user"), ("session_user", "user"), ("user", "user"),
                        ("current_role", "user"), ("current_database", "database"),
                        ("current_catalog", "database"), ("current_schema", "schema")):

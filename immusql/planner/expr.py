@@ -678,6 +678,12 @@ def output_name(node, compiled: Compiled | None = None) -> str:
         t = T.type_from_name(node.type)
         return T.typname(t.element if t.element is not None else t)  # ::int[] is int4
     if isinstance(node, ast.Case):
+        # named after its ELSE result when that has a name of its own (FigureColname)
+        d = node.default
+        while isinstance(d, ast.Cast):
+            d = d.operand
+        if isinstance(d, (ast.ColumnRef, ast.FuncCall)):
+            return output_name(d)
         return "case"
     if isinstance(node, (ast.ArrayLiteral, ast.ArraySubquery)):
         return "array"

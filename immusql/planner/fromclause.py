@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..parser import ast
-from . import access, functions, ops
+from . import access, functions, ops, syscat
 from . import types as T
 from .expr import ExprCompiler
 from .scope import Scope, ScopeColumn
@@ -105,10 +105,13 @@ class FromPlanner:
             if kind == "recursive":
                 op = ops.FunctionScan(lambda holder=payload: iter(holder.get("rows", ())),
                                       len(cols))
+                op.rescan = True  # the work table changes every iteration: never cache it
             else:
                 op = payload
             return op, _named(cols, alias, ref.column_aliases)
         rel = self.ctx.find_relation(name, ref.pos)
+        if syscat.is_system(rel):  # pg_catalog / information_schema: generated rows
+            return syscat.plan_scan(self, ref, rel, outer)
         if rel.kind == "view":
             if ref.as_of is not None or ref.history:
                 raise errors.FeatureNotSupported("time travel on a view")
@@ -152,7 +155,9 @@ class FromPlanner:
         return (a.kind, v, u)
 
     def _function(self, f: ast.FunctionRef, outer):
-        comp = ExprCompiler(outer or Scope(), self.ctx, clause="FROM")
+        # the arguments may read earlier FROM items (LATERAL) or an enclosing query: both
+        # are outer rows, one level up from the function's own (empty) row
+        comp = ExprCompiler(Scope(parent=outer), self.ctx, clause="FROM")
         args = [comp.compile(a) for a in f.call.args]
         args = [comp.cast(a, T.TEXT, explicit=False) if a.type == T.UNKNOWN else a
                 for a in args]
@@ -279,7 +284,8 @@ class FromPlanner:
             residual = ExprCompiler(both, self.ctx, clause="JOIN/ON").predicate(on)
         if lk:
             return ops.HashJoin(l_op, r_op, lk, rk, kind, residual)
-        return ops.NestedLoopJoin(l_op, ops.Materialize(r_op), residual, kind)
+        right = r_op if getattr(r_op, "rescan", False) else ops.Materialize(r_op)
+        return ops.NestedLoopJoin(l_op, right, residual, kind)
 
     def _key_pair(self, a, b, lscope, rscope):
         try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random as _random
+import threading
 from dataclasses import dataclass, field
 
 from .. import __version__
@@ -229,11 +230,31 @@ def window_function_type(name: str, arg_types):
 
 
 _loaded = False
+_loading = False
+_load_lock = threading.RLock()
 
 
 def _ensure_loaded():
-    global _loaded
+    # Thread-safe: the server's worker threads make their first lookups at the same time,
+    # and one that saw a half-filled registry would report `function now() does not
+    # exist`. Others wait on the lock until registration is complete; a re-entrant call
+    # from the registering thread itself (a module using a lookup at import) goes on.
+    global _loaded, _loading
     if _loaded:
         return
-    _loaded = True
-    from . import fn_datetime, fn_math, fn_misc, fn_text  # noqa: F401 - they register
+    with _load_lock:
+        if _loaded or _loading:
+            return
+        _loading = True
+        try:
+            from . import (  # noqa: F401 - they register
+                fn_catalog,
+                fn_datetime,
+                fn_math,
+                fn_misc,
+                fn_text,
+                fn_verify,
+            )
+        finally:
+            _loading = False
+        _loaded = True

@@ -16,6 +16,7 @@ types.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import uuid as _uuid
 from decimal import Decimal
@@ -147,6 +148,13 @@ def truncate_name(s: str) -> str:
     return b[:63].decode(errors="ignore")
 
 
+# The resolver of the statement running in this thread (or task): casts compiled without
+# one (`'t'::regclass` folded at plan time) use it. The planner sets it per statement
+# (StatementContext; the catalog's resolver lives in planner/syscat/resolver.py).
+CURRENT_RESOLVER: contextvars.ContextVar = contextvars.ContextVar("immusql_reg_resolver",
+                                                                   default=None)
+
+
 def _reg_in(text: str, t: T.SqlType, resolver):
     s = text.strip()
     if s.isdigit():
@@ -154,8 +162,17 @@ def _reg_in(text: str, t: T.SqlType, resolver):
     if s == "-":
         return 0
     kind = t.name
+    if resolver is None:
+        resolver = CURRENT_RESOLVER.get()
     if t.oid == T.REGTYPE.oid:
-        return T.parse_type_string(s).oid
+        from ..errors import UndefinedObject
+        try:
+            return T.parse_type_string(s).oid
+        except UndefinedObject:  # not built in: a table's row type?
+            oid = resolver("regtype", s) if resolver is not None else None
+            if oid is None:
+                raise
+            return oid
     if resolver is None:
         from ..errors import FeatureNotSupported
         raise FeatureNotSupported(f"{kind} input needs the catalog: \"{text}\"")
@@ -165,6 +182,8 @@ def _reg_in(text: str, t: T.SqlType, resolver):
 def _reg_out(oid: int, t: T.SqlType, resolver) -> str:
     if oid == 0:
         return "-"
+    if resolver is None:
+        resolver = CURRENT_RESOLVER.get()
     if t.oid == T.REGTYPE.oid:
         try:
             return T.regtype_name(T.type_by_oid(oid))
@@ -340,7 +359,9 @@ def parse_text(text: str, t: T.SqlType, *, tz=None, now=None, resolver=None,
     like an assignment (error instead of truncation).
     """
     oid = t.oid
-    if t.element is not None:
+    if oid in T.VECTOR_OIDS:  # int2vector / oidvector: '1 2 3'
+        v = [parse_text(w, t.element) for w in text.split()]
+    elif t.element is not None:
         v = parse_array(text, t.element, tz=tz, now=now, resolver=resolver,
                         explicit=explicit)
     elif oid in T.INTEGER_TYPES:
@@ -392,6 +413,8 @@ def parse_text(text: str, t: T.SqlType, *, tz=None, now=None, resolver=None,
 def format_text(v, t: T.SqlType, *, tz=None, resolver=None) -> str:
     """PostgreSQL output function of `t` (what psql shows). NULL is the caller's."""
     oid = t.oid
+    if oid in T.VECTOR_OIDS:
+        return " ".join(str(x) for x in v)
     if t.element is not None:
         return format_array(v, t.element, tz=tz, resolver=resolver)
     if oid in T.INTEGER_TYPES:
@@ -429,7 +452,26 @@ def format_text(v, t: T.SqlType, *, tz=None, resolver=None) -> str:
         return _reg_out(v, t, resolver)
     if oid == T.VOID.oid:
         return ""
+    if oid == T.RECORD.oid and isinstance(v, tuple):
+        return format_record(v, getattr(t, "fields", ()), tz=tz, resolver=resolver)
     return str(v)
+
+
+def format_record(v: tuple, fields=(), **kw) -> str:
+    """record_out: '(a,1,)' with PostgreSQL's quoting (NULL is empty)."""
+    parts = []
+    for i, x in enumerate(v):
+        if x is None:
+            parts.append("")
+            continue
+        if i < len(fields):
+            s = format_text(x, fields[i][1], **kw)
+        else:
+            s = "t" if x is True else "f" if x is False else str(x)
+        if s == "" or any(c in '(),"\\' or c.isspace() for c in s):
+            s = '"' + s.replace("\\", "\\\\").replace('"', '""') + '"'
+        parts.append(s)
+    return "(" + ",".join(parts) + ")"
 
 
 # -------------------------------------------------------------------------- typmods --

@@ -221,23 +221,65 @@ JSONB = _t("jsonb", 3802, 3807, "U")
 REGNAMESPACE = _t("regnamespace", 4089, 4090, "N")
 
 ALL_TYPES = tuple(_BY_OID.values())
+
+# Types of system catalog columns (pg_catalog emulation, planner/syscat): not for user
+# tables. int2vector / oidvector are PostgreSQL's one-dimensional vectors (pg_index.indkey,
+# indclass): arrays here (element int2 / oid), printed space-separated; subscripts start at
+# 1 (PostgreSQL's start at 0). pg_node_tree holds expression text (pg_get_expr prints it).
+XID = _t("xid", 28, 1011, "U")
+INET = _t("inet", 869, 1041, "I")  # pg_stat_activity.client_addr, inet_server_addr()
+PG_NODE_TREE = _t("pg_node_tree", 194, 0, "Z")
+ACLITEM = _t("aclitem", 1033, 1034, "U")
+REGPROCEDURE = _t("regprocedure", 2202, 2207, "N")
+REGOPER = _t("regoper", 2203, 2208, "N")
+REGOPERATOR = _t("regoperator", 2204, 2209, "N")
+REGROLE = _t("regrole", 4096, 4097, "N")
+INT2VECTOR = SqlType("int2vector", 22, -1, INT2, "A")
+OIDVECTOR = SqlType("oidvector", 30, -1, OID, "A")
+VECTOR_OIDS = frozenset({INT2VECTOR.oid, OIDVECTOR.oid})
+for _v in (INT2VECTOR, OIDVECTOR):
+    _BY_OID[_v.oid] = _v
+    _BY_NAME[_v.name] = _v
+_ARRAY_OIDS.update({INT2VECTOR.oid: 1006, OIDVECTOR.oid: 1013})
+
+
+@dataclass(frozen=True)
+class RecordType(SqlType):
+    """An anonymous row type with known fields (a composite-returning function's result):
+    its values are tuples; `(value).field` selects by name."""
+
+    fields: tuple = ()  # ((name, SqlType), ...)
+
+    def field_index(self, name: str) -> int | None:
+        for i, (n, _) in enumerate(self.fields):
+            if n == name:
+                return i
+        return None
+
+
+def record_of(fields) -> RecordType:
+    return RecordType("record", 2249, -1, None, "P", False, tuple(fields))
 _TYPNAME = {16: "bool", 17: "bytea", 18: "char", 19: "name", 20: "int8", 21: "int2",
             23: "int4", 24: "regproc", 25: "text", 26: "oid", 114: "json", 700: "float4",
             701: "float8", 705: "unknown", 1042: "bpchar", 1043: "varchar", 1082: "date",
             1083: "time", 1114: "timestamp", 1184: "timestamptz", 1186: "interval",
             1266: "timetz", 1700: "numeric", 2205: "regclass", 2206: "regtype",
-            2249: "record", 2278: "void", 2950: "uuid", 3802: "jsonb", 4089: "regnamespace"}
+            2249: "record", 2278: "void", 2950: "uuid", 3802: "jsonb", 4089: "regnamespace",
+            22: "int2vector", 28: "xid", 30: "oidvector", 194: "pg_node_tree", 1033: "aclitem",
+            869: "inet",
+            2202: "regprocedure", 2203: "regoper", 2204: "regoperator", 4096: "regrole"}
 
 
 def typname(t: SqlType) -> str:
     """pg_type.typname: 'int4', 'varchar', '_int4' for integer[]."""
-    if t.element is not None:
+    if t.element is not None and t.oid not in VECTOR_OIDS:
         return "_" + _TYPNAME[t.element.oid]
     return _TYPNAME[t.oid]
 INTEGER_TYPES = frozenset({INT2.oid, INT4.oid, INT8.oid})
 FLOAT_TYPES = frozenset({FLOAT4.oid, FLOAT8.oid})
 STRING_TYPES = frozenset({TEXT.oid, VARCHAR.oid, BPCHAR.oid, NAME.oid})
-REG_TYPES = frozenset({REGCLASS.oid, REGTYPE.oid, REGPROC.oid, REGNAMESPACE.oid})
+REG_TYPES = frozenset({REGCLASS.oid, REGTYPE.oid, REGPROC.oid, REGNAMESPACE.oid,
+                       REGPROCEDURE.oid, REGOPER.oid, REGOPERATOR.oid, REGROLE.oid})
 OID_LIKE = REG_TYPES | {OID.oid}
 INT_RANGES = {INT2.oid: (-(1 << 15), (1 << 15) - 1), INT4.oid: (-(1 << 31), (1 << 31) - 1),
               INT8.oid: (-(1 << 63), (1 << 63) - 1)}
@@ -289,6 +331,9 @@ _ALIASES = {
     "timestamp with time zone": TIMESTAMPTZ, "interval": INTERVAL, "uuid": UUID,
     "json": JSON, "jsonb": JSONB, "oid": OID, "regclass": REGCLASS, "regtype": REGTYPE,
     "regproc": REGPROC, "regnamespace": REGNAMESPACE, "unknown": UNKNOWN, "void": VOID,
+    "regprocedure": REGPROCEDURE, "regoper": REGOPER, "regoperator": REGOPERATOR,
+    "regrole": REGROLE, "int2vector": INT2VECTOR, "oidvector": OIDVECTOR, "xid": XID,
+    "pg_node_tree": PG_NODE_TREE, "aclitem": ACLITEM,
     "record": RECORD,
 }
 for _k, _v in list(_ALIASES.items()):
@@ -426,6 +471,8 @@ def format_type(t: SqlType) -> str:
     'numeric(10,2)', 'timestamp(3) with time zone', 'integer[]', 'bpchar' (character
     without length)."""
     if t.element is not None:
+        if t.oid in VECTOR_OIDS:
+            return t.name
         return format_type(t.element) + "[]"
     tm = t.typmod
     if tm < 0:

@@ -17,6 +17,7 @@ from .. import errors
 from . import auth, messages
 from .extended import ExtendedProtocol
 from .messages import Body, ConnectionLost
+from ..planner.session import Result
 from .results import ResultEncoder
 from .statements import StatementRunner
 
@@ -40,6 +41,7 @@ REPORTED = {
 }
 
 FLUSH_AT = 1 << 16  # bytes buffered before writing mid-result
+_EXTENDED = (b"P", b"B", b"D", b"E", b"C")
 
 
 class Connection:
@@ -182,7 +184,7 @@ class Connection:
         self._counted = True
         self.session = engine.session(cluster=cluster, user=user, database=database)
         self.session.backend_pid = self.pid
-        self.encoder = ResultEncoder(self.session.settings)
+        self.encoder = ResultEncoder(self.session)
         self.runner = StatementRunner(self)
         self.extended = ExtendedProtocol(self)
         await self.apply_startup_settings(params)
@@ -271,14 +273,26 @@ class Connection:
 
     # ------------------------------------------------------------------ main loop ------
     async def message_loop(self) -> None:
-        ext = self.extended
         max_size = self.config.max_message_size
+        pending = None
         while not self.closing:
-            kind, body = await messages.read_message(self.reader, max_size)
-            if kind == b"Q":
+            kind, body = pending or await messages.read_message(self.reader, max_size)
+            pending = None
+            if kind in _EXTENDED:
+                # the extended protocol buffers its answers until Sync or Flush, so all
+                # messages up to there are handled in one trip to the thread pool
+                batch = [(kind, body)]
+                while kind not in (b"S", b"H"):
+                    kind, body = await messages.read_message(self.reader, max_size)
+                    if kind not in _EXTENDED and kind not in (b"S", b"H"):
+                        pending = (kind, body)
+                        break
+                    batch.append((kind, body))
+                await self.extended_batch(batch)
+            elif kind == b"Q":
                 await self.runner.simple_query(body)
-            elif kind in b"PBDECSH" and len(kind) == 1:
-                await ext.handle(kind, body)
+            elif kind in (b"S", b"H"):
+                await self.extended_batch([(kind, body)])
             elif kind == b"X":
                 return
             elif kind in (b"d", b"c", b"f"):
@@ -289,7 +303,23 @@ class Connection:
         await self.fatal(errors.AdminShutdown(  # shut down while a statement ran
             "terminating connection due to administrator command"))
 
-    async def ready(self) -> None:
+    async def extended_batch(self, batch: list) -> None:
+        ext = self.extended
+        start = 0
+        while True:
+            at = await self.run_blocking(ext.process, batch, start)
+            if at is None:
+                break
+            portal = ext.copy_portal(batch[at][1])  # an Execute of COPY: data comes next
+            try:
+                await self.runner.copy(portal.prepared.stmt)
+                portal.result = Result("COPY")
+            except errors.Error as e:
+                await self.run_blocking(ext.fail, e)
+            start = at + 1
+        await self.flush()
+
+    def ready_message(self) -> None:
         """ReadyForQuery, preceded by ParameterStatus for any reported setting changed."""
         settings = self.session.settings
         for name, key in REPORTED.items():
@@ -298,7 +328,6 @@ class Connection:
                 self._reported[name] = value
                 self.send(messages.parameter_status(name, value))
         self.send(messages.READY[self.session.transaction_status])
-        await self.flush()
 
     async def shutdown(self) -> None:
         """Server shutdown: finish the running statement, then say goodbye (57P01)."""

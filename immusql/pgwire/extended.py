@@ -56,50 +56,64 @@ class ExtendedProtocol:
         self.portals: dict[str, Portal] = {}
         self.skipping = False  # after an error, until Sync
         self.descriptions: dict = {}  # (sql, declared oids) -> (catalog token, description)
+        self.dispatch = {b"P": self.parse, b"B": self.bind, b"D": self.describe,
+                         b"E": self.execute, b"C": self.close}
+        self.single_execute = False  # the batch runs one statement: plain autocommit
 
-    async def handle(self, kind: bytes, body: bytes) -> None:
-        if kind == b"S":
-            await self.sync()
-            return
-        if kind == b"H":
-            await self.conn.flush()
-            return
-        if self.skipping:
-            return
-        try:
-            if kind == b"P":
-                await self.parse(Body(body))
-            elif kind == b"B":
-                await self.bind(Body(body))
-            elif kind == b"D":
-                await self.describe(Body(body))
-            elif kind == b"E":
-                await self.execute(Body(body))
-            elif kind == b"C":
-                self.close(Body(body))
-        except errors.Error as e:  # protocol violations inside a message too, as PG
-            self.skipping = True
-            await self.conn.run_blocking(self._failed)
-            self.conn.send(messages.error_response(e))
-            await self.conn.flush()  # the client learns now, not only at Sync
+    def process(self, batch: list, start: int = 0):
+        """Handle `batch[start:]` (thread pool side). Returns None when done, or the index
+        of an Execute that starts a COPY, which needs the event loop to read CopyData."""
+        self.single_execute = _one_execute(batch, start) and not self.session.in_block
+        for i in range(start, len(batch)):
+            kind, body = batch[i]
+            if kind == b"S":
+                self.sync()
+                self.single_execute = _one_execute(batch, i + 1)
+                continue
+            if kind == b"H" or self.skipping:
+                continue
+            if kind == b"E" and self._begin_copy(i, body):
+                return i
+            try:
+                self.dispatch[kind](Body(body))
+            except errors.Error as e:  # protocol violations inside a message too, as PG
+                self.fail(e)
+        return None
 
-    def _failed(self) -> None:
-        """An error ends the implicit block at once; an explicit one is now aborted."""
+    def fail(self, e: errors.Error) -> None:
+        """An error ends the implicit block at once (an explicit one is now aborted); then
+        every message up to Sync is skipped."""
+        self.skipping = True
         runner = self.conn.runner
         if runner.implicit.active:
             runner.implicit.abort()
         elif self.session.in_block:
             self.session.failed = True
+        self.conn.send(messages.error_response(e))
 
-    async def sync(self) -> None:
+    def sync(self) -> None:
         self.skipping = False
         try:
-            await self.conn.run_blocking(self.conn.runner.implicit.finish)
+            self.conn.runner.implicit.finish()
         except errors.Error as e:
             self.conn.send(messages.error_response(e))
         if not self.session.in_block:
             self.portals.clear()
-        await self.conn.ready()
+        self.conn.ready_message()
+
+    def _begin_copy(self, i: int, body: bytes) -> bool:
+        """An Execute whose portal holds a not yet run COPY."""
+        try:
+            b = Body(body)
+            portal = self.portals.get(b.cstring())
+        except errors.Error:
+            return False
+        return (portal is not None and portal.result is None
+                and isinstance(portal.prepared.stmt, ast.Copy))
+
+    def copy_portal(self, body: bytes):
+        b = Body(body)
+        return self.portals[b.cstring()]
 
     def unnamed_portal_closed(self) -> None:
         """A simple Query destroys the unnamed portal and statement (PostgreSQL)."""
@@ -107,7 +121,7 @@ class ExtendedProtocol:
         self.statements.pop("", None)
 
     # ------------------------------------------------------------------ Parse ----------
-    async def parse(self, b: Body) -> None:
+    def parse(self, b: Body) -> None:
         name = b.cstring()
         sql = b.cstring()
         n = b.count(4)
@@ -128,7 +142,7 @@ class ExtendedProtocol:
         return Prepared(sql, statements[0] if statements else None, declared)
 
     # ------------------------------------------------------------------ Bind -----------
-    async def bind(self, b: Body) -> None:
+    def bind(self, b: Body) -> None:
         portal_name = b.cstring()
         stmt_name = b.cstring()
         prepared = self.statements.get(stmt_name)
@@ -155,7 +169,7 @@ class ExtendedProtocol:
             raise errors.ProtocolViolation("unsupported format code")
         types_ = list(prepared.declared) + [T.UNKNOWN] * (nvalues - len(prepared.declared))
         if any(f == 1 and t == T.UNKNOWN for f, t in zip(fmts, types_)):
-            await self.ensure_described(prepared)
+            self.ensure_described(prepared)
             types_ = list(prepared.description.param_types)
         settings = self.session.settings
         params = []
@@ -172,16 +186,16 @@ class ExtendedProtocol:
         self.conn.send(messages.BIND_COMPLETE)
 
     # ------------------------------------------------------------------ Describe -------
-    async def ensure_described(self, prepared: Prepared) -> None:
+    def ensure_described(self, prepared: Prepared) -> None:
         if prepared.description is None:
             if prepared.stmt is None:
                 prepared.description = _EMPTY_DESCRIPTION
             else:
-                prepared.description = await self.conn.run_blocking(self._describe, prepared)
+                prepared.description = self._describe(prepared)
                 if isinstance(prepared.stmt, ast.FetchCursor):
-                    await self._describe_portal_fetch(prepared)
+                    self._describe_portal_fetch(prepared)
 
-    async def _describe_portal_fetch(self, prepared: Prepared) -> None:
+    def _describe_portal_fetch(self, prepared: Prepared) -> None:
         """FETCH from a Bind portal has that portal's columns: PostgreSQL's
         UtilityTupleDescriptor looks the name up among all portals, the planner (which
         answered above) only among DECLAREd cursors. Not cached: it depends on the portal."""
@@ -192,7 +206,7 @@ class ExtendedProtocol:
         if portal.result is not None:
             columns = portal.result.columns
         else:
-            await self.ensure_described(portal.prepared)
+            self.ensure_described(portal.prepared)
             columns = portal.prepared.description.columns
         prepared.description = _Description(prepared.description.param_types, columns)
 
@@ -214,7 +228,7 @@ class ExtendedProtocol:
             self.descriptions[key] = (token, description)
         return description
 
-    async def describe(self, b: Body) -> None:
+    def describe(self, b: Body) -> None:
         what = b.byte()
         name = b.cstring()
         b.done()
@@ -224,7 +238,7 @@ class ExtendedProtocol:
             if prepared is None:
                 raise errors.InvalidSqlStatementName(
                     f'prepared statement "{name}" does not exist')
-            await self.ensure_described(prepared)
+            self.ensure_described(prepared)
             d = prepared.description
             conn.send(messages.parameter_description([codecs.type_oid(t)
                                                       for t in d.param_types]))
@@ -240,7 +254,7 @@ class ExtendedProtocol:
             if portal.result is not None:
                 columns = portal.result.columns
             else:
-                await self.ensure_described(portal.prepared)
+                self.ensure_described(portal.prepared)
                 columns = portal.prepared.description.columns
             self._send_columns(columns, portal.formats)
         else:
@@ -255,7 +269,7 @@ class ExtendedProtocol:
         self.conn.send(self.conn.encoder.describe(columns, fmts))
 
     # ------------------------------------------------------------------ Execute --------
-    async def execute(self, b: Body) -> None:
+    def execute(self, b: Body) -> None:
         name = b.cstring()
         max_rows = b.int32()
         b.done()
@@ -269,16 +283,12 @@ class ExtendedProtocol:
             if stmt is None:
                 conn.send(messages.EMPTY_QUERY)
                 return
-            if isinstance(stmt, ast.Copy):
-                await runner.copy(stmt)
-                portal.result = Result("COPY")
-                return
-            special = await self.sql_level(stmt)
+            special = self.sql_level(stmt)
             if special is not None:
                 portal.result = special
             else:
-                result = await conn.run_blocking(
-                    runner.run, stmt, portal.params, portal.param_types)
+                result = runner.run(stmt, portal.params, portal.param_types,
+                                    alone=self.single_execute)
                 _check_result_shape(portal.prepared, result)
                 portal.result = result
             runner.notices(portal.result)
@@ -292,7 +302,7 @@ class ExtendedProtocol:
         rows = result.rows
         start = max(portal.sent, 0)
         end = len(rows) if max_rows <= 0 else min(len(rows), start + max_rows)
-        for m in await conn.run_blocking(conn.encoder.data_rows, result.columns, fmts,
+        for m in conn.encoder.data_rows(result.columns, fmts,
                                          rows[start:end] if start or end < len(rows)
                                          else rows):
             conn.send(m)
@@ -304,7 +314,6 @@ class ExtendedProtocol:
             if tag.startswith("SELECT ") and (start or max_rows > 0):
                 tag = f"SELECT {end - start}"
             conn.send(messages.command_complete(tag))
-        await conn.maybe_flush()
 
     # ------------------------------------------------------------------ Close ----------
     def close(self, b: Body) -> None:
@@ -320,11 +329,11 @@ class ExtendedProtocol:
         self.conn.send(messages.CLOSE_COMPLETE)
 
     # ------------------------------------------------------------------ SQL level ------
-    async def sql_level(self, stmt) -> Result | None:
+    def sql_level(self, stmt) -> Result | None:
         """PREPARE / EXECUTE / DEALLOCATE share the protocol's statement namespace, FETCH /
         MOVE its portal namespace."""
         if isinstance(stmt, ast.FetchCursor):
-            return await self._fetch_portal(stmt)
+            return self._fetch_portal(stmt)
         if not isinstance(stmt, _STATEMENT_SPACE):
             return None
         if self.session.failed:
@@ -346,24 +355,24 @@ class ExtendedProtocol:
                     f'prepared statement "{stmt.name}" already exists')
             declared = [T.type_from_name(tn) for tn in stmt.param_types]
             prepared = Prepared("", stmt.statement, declared)
-            await self.ensure_described(prepared)  # PREPARE reports errors at once
+            self.ensure_described(prepared)  # PREPARE reports errors at once
             self.statements[stmt.name] = prepared
             return Result("PREPARE")
         prepared = self.statements.get(stmt.name)
         if prepared is None or stmt.name == "":
             raise errors.InvalidSqlStatementName(
                 f'prepared statement "{stmt.name}" does not exist')
-        await self.ensure_described(prepared)
+        self.ensure_described(prepared)
         types_ = list(prepared.description.param_types)
         if len(stmt.params) != len(types_):
             raise errors.SyntaxError(
                 f'wrong number of parameters for prepared statement "{stmt.name}"',
                 detail=f"Expected {len(types_)} parameters but got {len(stmt.params)}.")
-        params = await self.conn.run_blocking(self.session.evaluate, stmt.params, types_)
-        return await self.conn.run_blocking(self.conn.runner.run, prepared.stmt, params,
+        params = self.session.evaluate(stmt.params, types_)
+        return self.conn.runner.run(prepared.stmt, params,
                                             types_)
 
-    async def _fetch_portal(self, stmt: ast.FetchCursor) -> Result | None:
+    def _fetch_portal(self, stmt: ast.FetchCursor) -> Result | None:
         """FETCH / MOVE naming a Bind portal rather than a DECLAREd cursor (PostgreSQL keeps
         both in one namespace; asyncpg's Cursor.forward sends `MOVE FORWARD n <portal>`).
         Such portals are NO SCROLL, as PostgreSQL's CreatePortal makes them: they move
@@ -390,8 +399,7 @@ class ExtendedProtocol:
                                              + _STATEMENT_SPACE):
                 raise errors.FeatureNotSupported(
                     f'portal "{stmt.name}" cannot be run by FETCH or MOVE')
-            portal.result = await self.conn.run_blocking(
-                self.conn.runner.run, target, portal.params, portal.param_types)
+            portal.result = self.conn.runner.run(target, portal.params, portal.param_types)
             self.conn.runner.notices(portal.result)
         result = portal.result
         verb = "MOVE" if stmt.move else "FETCH"
@@ -431,6 +439,19 @@ def _check_result_shape(prepared: Prepared, result: Result) -> None:
         e = errors.FeatureNotSupported("cached plan must not change result type")
         e.routine = "RevalidateCachedQuery"  # how asyncpg recognises it (then re-prepares)
         raise e
+
+
+def _one_execute(batch: list, start: int) -> bool:
+    """Exactly one Execute before the next Sync: the implicit transaction PostgreSQL
+    puts around the Executes of a Sync holds a single statement, which is just what
+    autocommit does, without opening a block for it."""
+    n = 0
+    for kind, _ in batch[start:]:
+        if kind == b"S":
+            break
+        if kind == b"E":
+            n += 1
+    return n == 1
 
 
 def _type_of_oid(oid: int):

@@ -42,8 +42,9 @@ def format_codes(codes: list[int], n: int) -> list[int]:
 class ResultEncoder:
     """Column encoders of one session, keyed by type, format and encoding settings."""
 
-    def __init__(self, settings: dict):
-        self.settings = settings
+    def __init__(self, session):
+        self.session = session
+        self.settings = session.settings
         self._cache: dict = {}
         self._key: tuple = ()
 
@@ -57,7 +58,9 @@ class ResultEncoder:
             ck = (col.type, fmt)
             enc = self._cache.get(ck)
             if enc is None:
-                enc = self._cache[ck] = codecs.column_encoder(col.type, fmt, self.settings)
+                enc = self._cache[ck] = codecs.column_encoder(
+                    col.type, fmt, self.settings,
+                    resolver=self.session.fctx.resolver)  # reg* names: this session's catalog
             out.append(enc)
         return out
 

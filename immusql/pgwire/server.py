@@ -141,7 +141,8 @@ def setup_logging(config: ServerConfig) -> None:
 async def serve(config: ServerConfig, ready=None) -> None:
     """Run until SIGTERM/SIGINT (or `stop` is set). `ready(server)` is called once listening."""
     from .cluster import ServerCluster
-    cluster = ServerCluster.open(config.dir, admin_password=config.admin_password)
+    cluster = ServerCluster.open(config.dir, admin_password=config.admin_password,
+                                 engine_options=_signing_options(config))
     try:
         if cluster.default_password_in_force:
             log.warning("!!! the superuser 'immusql' has the default password 'immusql': set "
@@ -174,6 +175,19 @@ async def serve(config: ServerConfig, ready=None) -> None:
     log.info("shutting down: finishing running statements")
     await server.shutdown()
     log.info("shut down cleanly")
+
+
+def _signing_options(config: ServerConfig) -> dict:
+    """Store options for --signing-key (every database's states are signed with it); the
+    key is read and checked now, and its public half logged for clients to pin."""
+    if not config.signing_key:
+        return {}
+    from ..signing import fingerprint, load_signing_key
+    pem, public = load_signing_key(config.signing_key)
+    log.info("signing states with %s: public key %s (SHA-256 fingerprint %s); "
+             "SELECT immusql_public_key() returns it too", config.signing_key, public.hex(),
+             fingerprint(public))
+    return {"signing_key": pem}
 
 
 def _threadsafe_terminate(server: Server):

@@ -31,6 +31,9 @@ class ImplicitBlock:
     def __init__(self, session):
         self.session = session
         self.active = False
+        # what a statement sees to tell this block from a client's BEGIN (kv_set & co.
+        # commit on their own outside explicit blocks: planner/fn_verify.py)
+        session.implicit_block = self
 
     def enter(self) -> None:
         """Before a statement: open the implicit block if nothing is open."""
@@ -82,16 +85,18 @@ class StatementRunner:
                 severity = "WARNING" if sqlstate != "00000" else "NOTICE"
             self.conn.send(messages.notice_response(text, sqlstate, severity))
 
-    def run(self, stmt, params=(), param_types=None) -> Result:
-        """One statement inside the implicit block (thread pool side)."""
+    def run(self, stmt, params=(), param_types=None, alone: bool = False) -> Result:
+        """One statement, inside the implicit block unless it is `alone` in its message
+        or Sync: then autocommit does the same, without a block (thread pool side)."""
+        session = self.session
+        if alone and not self.implicit.active and not session.in_block:
+            return session.execute_statement(stmt, params, param_types=param_types)
         hit = self.implicit.intercept(stmt)
         if hit is not None:
             return hit
         if not isinstance(stmt, _TX) and not isinstance(stmt, _NO_IMPLICIT):
             self.implicit.enter()
-        if param_types is None:
-            return self.session.execute_statement(stmt, params)
-        return self.session.execute_statement(stmt, params, param_types=param_types)
+        return session.execute_statement(stmt, params, param_types=param_types)
 
     def encode(self, result: Result, formats=None, describe: bool = True) -> None:
         """The messages for a finished statement: rows (described or not) and its tag."""
@@ -108,6 +113,21 @@ class StatementRunner:
 
     # ------------------------------------------------------------------ simple query ---
     async def simple_query(self, body: bytes) -> None:
+        """A Query message: one trip to the thread pool runs all its statements, unless a
+        COPY among them needs the event loop to read or write its data."""
+        conn = self.conn
+        step = await conn.run_blocking(self._simple_start, body)
+        while step is not None:  # (statements, index of a COPY)
+            statements, i = step
+            try:
+                await self.copy(statements[i])
+            except errors.Error as e:
+                await conn.run_blocking(self._simple_failed, e)
+                break
+            step = await conn.run_blocking(self._simple_run, statements, i + 1)
+        await conn.flush()
+
+    def _simple_start(self, body: bytes):
         conn = self.conn
         conn.extended.unnamed_portal_closed()
         try:
@@ -117,39 +137,34 @@ class StatementRunner:
             statements = parse_cached(sql)
         except errors.Error as e:
             conn.send(messages.error_response(e))
-            await conn.ready()
-            return
+            conn.ready_message()
+            return None
         if not statements:
             conn.send(messages.EMPTY_QUERY)
-            await conn.ready()
-            return
-        several = len(statements) > 1
+            conn.ready_message()
+            return None
+        return self._simple_run(statements, 0)
+
+    def _simple_run(self, statements, start: int):
+        alone = len(statements) == 1
         try:
-            for stmt in statements:
+            for i in range(start, len(statements)):
+                stmt = statements[i]
                 if isinstance(stmt, ast.Copy):
-                    await self.copy(stmt)
-                    continue
-                special = await conn.extended.sql_level(stmt)
-                if special is not None:
-                    self.encode(special)
-                    continue
-                if several:
-                    await conn.run_blocking(self._run_and_encode, stmt)
-                else:
-                    await conn.run_blocking(self._run_alone_and_encode, stmt)
-                await conn.maybe_flush()
-            await conn.run_blocking(self.implicit.finish)
+                    return statements, i
+                special = self.conn.extended.sql_level(stmt)
+                self.encode(special if special is not None else self.run(stmt, alone=alone))
+            self.implicit.finish()
         except errors.Error as e:
-            await conn.run_blocking(self.implicit.abort)
-            conn.send(messages.error_response(e))
-        await conn.ready()
+            self._simple_failed(e)
+            return None
+        self.conn.ready_message()
+        return None
 
-    def _run_and_encode(self, stmt) -> None:
-        self.encode(self.run(stmt))
-
-    def _run_alone_and_encode(self, stmt) -> None:
-        # a single statement needs no implicit block: autocommit is the same thing, cheaper
-        self.encode(self.session.execute_statement(stmt))
+    def _simple_failed(self, e: errors.Error) -> None:
+        self.implicit.abort()
+        self.conn.send(messages.error_response(e))
+        self.conn.ready_message()
 
     # ------------------------------------------------------------------ COPY -----------
     async def copy(self, stmt: ast.Copy) -> None:

@@ -75,8 +75,14 @@ class PostgresServer:
     """
 
     def __init__(self, bindir: Path | None = None, *, start_timeout: float = 60.0,
-                 stop_timeout: float = 10.0):
+                 stop_timeout: float = 10.0, settings: dict[str, str] | None = None,
+                 base_dir: str | os.PathLike | None = None):
         self.bindir = find_binaries(bindir or BINDIR)
+        # `settings` overrides or extends SERVER_SETTINGS for this server only (e.g. the
+        # benchmarks turn fsync and synchronous_commit back on); `base_dir` is where the
+        # temporary cluster directory is created (default: the system's temp directory)
+        self.settings = {**SERVER_SETTINGS, **(settings or {})}
+        self.base_dir = base_dir
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.port: int | None = None
@@ -114,7 +120,7 @@ class PostgresServer:
         wait (bounded) until it accepts connections."""
         if self._proc is not None:
             raise PostgresError("server already started")
-        self.base = Path(tempfile.mkdtemp(prefix="immusql-pg-"))
+        self.base = Path(tempfile.mkdtemp(prefix="immusql-pg-", dir=self.base_dir))
         atexit.register(self.stop)
         try:
             self.sockdir.mkdir()
@@ -192,7 +198,7 @@ class PostgresServer:
         self._postmaster_pid = None
         argv = [str(self.bindir / "postgres"), "-D", str(self.datadir), "-p", str(port),
                 "-k", str(self.sockdir)]
-        for name, value in SERVER_SETTINGS.items():
+        for name, value in self.settings.items():
             argv += ["-c", f"{name}={value}"]
         if self._log is None:
             self._log = open(self.logfile, "ab")

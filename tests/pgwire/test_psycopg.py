@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import psycopg
 import pytest
@@ -208,3 +208,58 @@ def test_time_travel_and_history_over_the_wire(conn):
     assert conn.execute("SELECT body FROM doc AS OF TX %s", (tx1,)).fetchall() == [("v1",)]
     hist = conn.execute("SELECT _rev, body FROM HISTORY OF doc ORDER BY _rev").fetchall()
     assert [h[1] for h in hist][:2] == ["v1", "v2"] and len(hist) == 3
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_server_side_cursor(dsn, binary):
+    with psycopg.connect(dsn) as c:
+        c.execute("CREATE TABLE many (id int PRIMARY KEY, label text)")
+        c.execute("INSERT INTO many SELECT g, 'row ' || g FROM generate_series(1, 500) g")
+        c.commit()
+        with c.cursor(name="walk", binary=binary) as cur:
+            cur.itersize = 64
+            cur.execute("SELECT id, label FROM many WHERE id > %s ORDER BY id", (100,))
+            first = cur.fetchmany(3)
+            assert first == [(101, "row 101"), (102, "row 102"), (103, "row 103")]
+            rest = cur.fetchall()
+            assert len(rest) == 397 and rest[-1] == (500, "row 500")
+        with c.cursor(name="scroller", scrollable=True) as cur:
+            cur.execute("SELECT id FROM many ORDER BY id")
+            cur.scroll(10, mode="absolute")
+            assert cur.fetchone() == (11,)
+            cur.scroll(-5)
+            assert cur.fetchone() == (7,)
+        c.rollback()
+
+
+def test_copy_in_and_out(conn):
+    conn.execute("CREATE TABLE cp (id int PRIMARY KEY, name text, amount numeric(8,2), "
+                 "at timestamptz)")
+    rows = [(i, f"name {i}\twith tab" if i % 7 == 0 else f"n{i}",
+             (Decimal(i) / 8).quantize(Decimal("0.01"), ROUND_HALF_UP),  # numeric(8,2)
+             dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=i))
+            for i in range(1, 301)]
+    rows.append((301, None, None, None))
+    with conn.cursor() as cur:
+        with cur.copy("COPY cp (id, name, amount, at) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+        assert cur.rowcount == 301
+        with cur.copy("COPY cp TO STDOUT (FORMAT binary)") as copy:
+            copy.set_types(["int4", "text", "numeric", "timestamptz"])
+            back = list(copy.rows())
+    assert sorted(back) == rows
+    with conn.cursor() as cur:
+        with cur.copy("COPY (SELECT id, name FROM cp WHERE id <= 2 ORDER BY id) TO STDOUT "
+                      "WITH (FORMAT csv, HEADER)") as copy:
+            text = b"".join(bytes(chunk) for chunk in copy).decode()
+    assert text == "id,name\r\n1,n1\r\n2,n2\r\n" or text == "id,name\n1,n1\n2,n2\n"
+
+
+def test_copy_error_rolls_back_everything(conn):
+    conn.execute("CREATE TABLE cpe (id int PRIMARY KEY)")
+    with pytest.raises(pgerrors.InvalidTextRepresentation):
+        with conn.cursor() as cur:
+            with cur.copy("COPY cpe FROM STDIN") as copy:
+                copy.write(b"".join(b"%d\n" % i for i in range(1, 1001)) + b"oops x\n")
+    assert conn.execute("SELECT count(*) FROM cpe").fetchone() == (0,)

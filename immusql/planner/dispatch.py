@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..parser import ast
-from . import cursors, ddl, dml, settings
+from . import cursors, ddl, dml, settings, verify
 from .select import QueryPlanner
 
 
@@ -30,33 +30,49 @@ def cached_plan(ctx, q: ast.Query):
     key = _cache_key(ctx, q)
     cache = ctx.session.plans
     hit = cache.get(key) if key is not None else None
-    if hit is not None:
-        pctx, plan = hit
+    if hit is not None and hit[0] is q:  # the key holds id(q): check it is still q
+        _, pctx, plan = hit
         pctx.rebind(ctx)
         return plan
     plan = QueryPlanner(ctx).plan_query(q)
     if key is not None:
         if len(cache) >= PLAN_CACHE_SIZE:
             cache.pop(next(iter(cache)))
-        cache[key] = (ctx, plan)
+        cache[key] = (q, ctx, plan)
     return plan
 
 
+_CACHEABLE: dict = {}  # id(query) -> (query, plan may be cached): the AST never changes
+
+
 def _cache_key(ctx, q: ast.Query):
-    body = q.body
-    if q.with_ or not isinstance(body, ast.Select) or len(body.from_) > 1:
-        return None
-    if body.from_ and not (isinstance(body.from_[0], ast.TableRef)
-                           and body.from_[0].as_of is None and not body.from_[0].history):
-        return None
-    if any(isinstance(e, ast.Param) or _has(e, ast.Param) for e in (q.limit, q.offset)) \
-            or _has(q, _SUBQUERIES) or _frame_param(q):  # $n read when planning
+    hit = _CACHEABLE.get(id(q))
+    if hit is None or hit[0] is not q:
+        if len(_CACHEABLE) > 4096:
+            _CACHEABLE.clear()
+        hit = _CACHEABLE[id(q)] = (q, _cacheable(q))
+    if not hit[1]:
         return None
     try:
         types_ = tuple(ctx.param_type(i) for i in range(len(ctx.params)))
     except errors.Error:
         return None
-    return (q, ctx.catalog.version, id(ctx.catalog), types_, ctx.track_reads)
+    # the query by identity: parse_cached hands out one AST per text, and hashing the
+    # whole tree on every execution cost more than planning's other checks
+    return (id(q), ctx.catalog.version, id(ctx.catalog), types_, ctx.track_reads)
+
+
+def _cacheable(q: ast.Query) -> bool:
+    body = q.body
+    if q.with_ or not isinstance(body, ast.Select) or len(body.from_) > 1:
+        return False
+    if body.from_ and not (isinstance(body.from_[0], ast.TableRef)
+                           and body.from_[0].as_of is None and not body.from_[0].history):
+        return False
+    if any(isinstance(e, ast.Param) or _has(e, ast.Param) for e in (q.limit, q.offset)) \
+            or _has(q, _SUBQUERIES) or _frame_param(q):  # $n read when planning
+        return False
+    return True
 
 
 _SUBQUERIES = (ast.SubqueryExpr, ast.Exists, ast.InSubquery, ast.ArraySubquery, ast.Query,
@@ -148,6 +164,8 @@ HANDLERS = {
     ast.DeclareCursor: cursors.declare,
     ast.FetchCursor: cursors.fetch,
     ast.CloseCursor: cursors.close,
+    ast.VerifyRow: verify.run_verify_row,
+    ast.VerifyTx: verify.run_verify_tx,
 }
 
 

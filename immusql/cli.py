@@ -71,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     c.set_defaults(run=_serve)
     from .pgwire.config import add_arguments
     add_arguments(c)
+    c = sub.add_parser("keygen", help="make an ECDSA P-256 key pair for serve --signing-key",
+                       description="Write a new ECDSA P-256 private key (PEM, mode 0600) for "
+                       "`immusql serve --signing-key`, and its public key (PEM) next to it "
+                       "(key.pem -> key.pub.pem) for clients to pin.")
+    c.set_defaults(run=_keygen)
+    c.add_argument("--out", default="signing-key.pem",
+                   help="private key file (default: signing-key.pem)")
+    c.add_argument("--force", action="store_true", help="replace existing files")
     command("version", _version, "print the version")
     command("demo", _demo, "write a few entries, read them back with proofs, and verify")
     c = command("set", _set, "commit KEY=VALUE pairs as one transaction")
@@ -139,6 +147,15 @@ def _serve(args) -> int:
     setup_logging(config)
     asyncio.run(serve(config))
     return 0
+
+
+def _keygen(args) -> None:
+    from .signing import fingerprint, write_key_pair
+    pub_path, public = write_key_pair(args.out, force=args.force)
+    print(f"private key: {args.out} (keep it secret; immusql serve --signing-key {args.out})")
+    print(f"public key:  {pub_path}")
+    print(f"public key (hex): {public.hex()}")
+    print(f"fingerprint (SHA-256): {fingerprint(public)}")
 
 
 def _version(args) -> None:

@@ -676,12 +676,16 @@ class Store:
 
     @operation
     def verifiable_get(self, key: bytes, since_tx: int | None = None,
-                       at_tx: int | None = None):
-        """The entry of `key` (as stored) with proofs linking it to the trusted `since_tx`."""
+                       at_tx: int | None = None, include_deleted: bool = False):
+        """The entry of `key` (as stored) with proofs linking it to the trusted `since_tx`.
+
+        `include_deleted`: prove the newest version as of `at_tx` even when it is a
+        tombstone (or expired), e.g. to prove that a key was deleted.
+        """
         self._check_key(key)
         at = self._snapshot(at_tx)
         v = self._index.latest(ks.plain_key(key), at)
-        if v is None or reads_as_absent(v.md, _now()):
+        if v is None or (not include_deleted and reads_as_absent(v.md, _now())):
             raise KeyNotFoundError(f"key {key!r} not found")
         return prove_entry(self, v, since_tx)
 

@@ -20,9 +20,10 @@ from .errors import (
     KeyNotFoundError,
     LimitExceededError,
 )
+from .guard import check_count, check_score
 from .hashing import MD_DELETED_BYTES, is_deleted
 from .header import TxHeader
-from .records import Entry
+from .records import Entry, Reference
 
 
 class Transaction:
@@ -63,10 +64,30 @@ class Transaction:
             value, md = own
             if is_deleted(md):
                 raise KeyNotFoundError(f"key {key!r} not found")
+            if value[:1] == ks.REFERENCE:
+                return self._own_reference(key, value)
             return Entry(key, value[1:], md, 0, 0)
         self._reads.add(stored)
         got = self._store._read_stored(stored, self.snapshot)
         return self._store._to_public(got, self.snapshot)
+
+    def _own_reference(self, key: bytes, value: bytes, hops: int = 0) -> Entry:
+        """Read a reference this transaction wrote: its target as this transaction sees
+        it (own writes included), or as of the reference's `at_tx`."""
+        target, at = ks.parse_reference(value)
+        if at:
+            e = self._store._to_public(self._store._read_stored(ks.plain_key(target), at),
+                                       self.snapshot)
+        else:
+            own = self._writes.get(ks.plain_key(target))
+            if own is not None and own[0][:1] == ks.REFERENCE and not is_deleted(own[1]):
+                if hops >= self._store.MAX_REFERENCE_HOPS:
+                    raise InvalidArgumentError(f"reference {key!r} leads through too many "
+                                               "references")
+                e = self._own_reference(target, own[0], hops + 1)
+            else:
+                e = self._get(target)
+        return e._replace(referenced_by=Reference(key, 0, 0, at))
 
     def scan(self, prefix: bytes = b"", start: bytes | None = None, end: bytes | None = None,
              desc: bool = False, limit: int | None = None, track: bool = True
@@ -81,12 +102,12 @@ class Transaction:
         committed = self._store.scan(prefix, start, end, desc, None, self.snapshot)
         lo = start if start is not None and start > prefix else prefix
         own = sorted(((k[1:], v) for k, v in self._writes.items()
-                      if k[1:].startswith(prefix) and k[1:] >= lo
+                      if k[:1] == ks.PLAIN and k[1:].startswith(prefix) and k[1:] >= lo
                       and (end is None or k[1:] < end)), reverse=desc)
         own_keys = {k for k, _ in own}
         merged = heapq.merge(
             ((_scan_key(e), 1, e) for e in committed),
-            ((k, 0, Entry(k, v[1:], md, 0, 0)) for k, (v, md) in own),
+            ((k, 0, self._own_entry(k, v, md)) for k, (v, md) in own),
             reverse=desc)
         n = 0
         for key, from_store, entry in merged:
@@ -97,10 +118,18 @@ class Transaction:
                     self._reads.add(ks.plain_key(key))
                 if key in own_keys:
                     continue  # shadowed by this transaction's write
-            elif is_deleted(entry.md):
-                continue
+            elif entry is None or is_deleted(entry.md):
+                continue  # a tombstone, or a reference whose target is gone
             yield entry
             n += 1
+
+    def _own_entry(self, key: bytes, value: bytes, md: bytes) -> Entry | None:
+        if value[:1] != ks.REFERENCE or is_deleted(md):
+            return Entry(key, value[1:], md, 0, 0)
+        try:
+            return self._own_reference(key, value)
+        except KeyNotFoundError:
+            return None
 
     # ------------------------------------------------------------------------ writes ----
     def set(self, key: bytes, value: bytes) -> None:
@@ -108,6 +137,49 @@ class Transaction:
         self._store._check_key(key)
         self._store._check_value(value)
         self._put(ks.plain_key(key), ks.plain_value(value), b"")
+
+    def set_reference(self, ref_key: bytes, key: bytes, at_tx: int | None = None) -> None:
+        """Like Store.set_reference, inside the transaction: `key` must exist as this
+        transaction sees it (or as of the committed `at_tx`) and not be a reference."""
+        self._check_active()
+        store = self._store
+        store._check_key(ref_key)
+        store._check_key(key)
+        if ref_key == key:
+            raise InvalidArgumentError("a reference cannot point to itself")
+        check_count(at_tx, "at_tx")
+        at = at_tx or 0
+        self._check_target(key, at)
+        self._put(ks.plain_key(ref_key), ks.reference_value(key, at), b"")
+
+    def zadd(self, set_key: bytes, score: float, key: bytes, at_tx: int | None = None
+             ) -> None:
+        """Like Store.zadd, inside the transaction (`key` must exist, as for a reference).
+        The member is visible to Store.zscan once the transaction has committed."""
+        self._check_active()
+        store = self._store
+        store._check_key(set_key)
+        store._check_key(key)
+        score = check_score(score, "score")
+        check_count(at_tx, "at_tx")
+        at = at_tx or 0
+        self._check_target(key, at, reference_ok=True)
+        self._put(ks.zset_key(set_key, score, key, at), b"", b"")
+
+    def _check_target(self, key: bytes, at: int, reference_ok: bool = False) -> None:
+        """KeyNotFoundError unless `key` has a live value (as of `at` when not 0)."""
+        stored = ks.plain_key(key)
+        own = None if at else self._writes.get(stored)
+        if own is not None:
+            if is_deleted(own[1]):
+                raise KeyNotFoundError(f"key {key!r} not found")
+            value = own[0]
+        else:
+            if not at:
+                self._reads.add(stored)
+            value = self._store._read_stored(stored, at or self.snapshot).value
+        if not reference_ok and value[:1] == ks.REFERENCE:
+            raise InvalidArgumentError("a reference cannot point to another reference")
 
     def delete(self, key: bytes, last_value: bytes | None = None) -> None:
         """Tombstone `key`; KeyNotFoundError if it has no live value in this transaction.

@@ -489,7 +489,7 @@ class Description:
 
 # statements planned to describe them; any other describes as returning no rows
 _DESCRIBED = (ast.Query, ast.Explain, ast.Insert, ast.Update, ast.Delete, ast.ShowVar,
-              ast.DeclareCursor, ast.FetchCursor)
+              ast.DeclareCursor, ast.FetchCursor, ast.VerifyRow, ast.VerifyTx)
 
 def _timeout_ms(value) -> float:
     """statement_timeout in milliseconds: '0', '150', '2s', '1min' (PostgreSQL's units)."""

@@ -46,6 +46,13 @@ class Error(ImmuSQLError):
     # PostgreSQL's CONTEXT field (the wire's "W"), e.g. COPY's `COPY t, line 3: "..."`;
     # a class default so every error has it, set on an instance where a context is known
     context: str | None = None
+    # PostgreSQL's object fields (the wire's "s", "t", "c", "d", "n"): which schema, table,
+    # column, data type or constraint an integrity error is about (psycopg's diag)
+    schema_name: str | None = None
+    table_name: str | None = None
+    column_name: str | None = None
+    datatype_name: str | None = None
+    constraint_name: str | None = None
 
     @property
     def pgcode(self) -> str:  # psycopg2's name for it

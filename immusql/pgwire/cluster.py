@@ -26,6 +26,7 @@ import msgpack
 
 from .. import errors
 from ..kv import ImmuSQLError, Store
+from ..kv.options import META_FILE as STORE_META_FILE
 from ..planner.cluster import (
     BOOTSTRAP_SUPERUSER_OID,
     DEFAULT_DATABASE,
@@ -33,6 +34,7 @@ from ..planner.cluster import (
     Cluster,
     DatabaseInfo,
     RoleInfo,
+    directory_size,
 )
 from ..planner.session import Engine, Result
 from . import auth
@@ -262,6 +264,13 @@ class ServerCluster(Cluster):
     def database_info(self, name: str) -> DatabaseInfo | None:
         return next((d for d in self.databases() if d.name == name), None)
 
+    def database_size(self, oid: int) -> int | None:
+        """pg_database_size: the bytes of the database's directory, base/<oid>/."""
+        with self._lock:
+            if oid not in self._dbs or oid in self._dropping:
+                return None
+        return directory_size(self._db_dir(oid))
+
     def _info(self, r: dict) -> RoleInfo:
         return RoleInfo(r["oid"], r["name"], r["superuser"], r["inherit"], r["createrole"],
                         r["createdb"], r["login"], r["replication"], r["bypassrls"],
@@ -310,8 +319,16 @@ class ServerCluster(Cluster):
     def _engine_for(self, oid: int) -> Engine:
         eng = self._engines.get(oid)
         if eng is None:
+            path, options = self._db_dir(oid), dict(self._engine_options)
+            rec = self._dbs.get(oid)
+            if rec is not None and 0 < len(rec["name"].encode()) <= 255 \
+                    and not os.path.exists(os.path.join(path, STORE_META_FILE)):
+                # a new store is named after its database, so the states it signs say which
+                # database they are of (docs/verify.md section 5); an existing store keeps
+                # the name it was created with (fixed for its life, "defaultdb" before)
+                options.setdefault("db", rec["name"])
             try:
-                eng = Engine.open(self._db_dir(oid), **self._engine_options)
+                eng = Engine.open(path, **options)
             except ImmuSQLError as e:
                 raise errors.from_store_error(e) from e
             self._engines[oid] = eng

@@ -225,8 +225,12 @@ def copy_data(payload: bytes) -> bytes:
 
 
 # ErrorResponse / NoticeResponse field codes (protocol "Error and Notice Message Fields")
+_OBJECT_FIELDS = ((b"s", "schema_name"), (b"t", "table_name"), (b"c", "column_name"),
+                  (b"d", "datatype_name"), (b"n", "constraint_name"))
+
+
 def error_fields(severity: str, sqlstate: str, message_: str, *, detail=None, hint=None,
-                 position=None, where=None, routine=None) -> bytes:
+                 position=None, where=None, routine=None, objects=None) -> bytes:
     parts = [b"S", cstr(severity), b"V", cstr(severity), b"C", cstr(sqlstate),
              b"M", cstr(message_)]
     if detail:
@@ -237,6 +241,10 @@ def error_fields(severity: str, sqlstate: str, message_: str, *, detail=None, hi
         parts += [b"P", cstr(str(position))]
     if where:
         parts += [b"W", cstr(where)]
+    for code, attr in _OBJECT_FIELDS:
+        value = getattr(objects, attr, None)
+        if value:
+            parts += [code, cstr(value)]
     if routine:
         parts += [b"R", cstr(routine)]
     parts.append(b"\0")
@@ -251,7 +259,8 @@ def error_response(exc: BaseException, severity: str = "ERROR") -> bytes:
         severity, sqlstate, text, detail=getattr(exc, "detail", None),
         hint=getattr(exc, "hint", None), position=getattr(exc, "position", None),
         where=getattr(exc, "context", None) or getattr(exc, "where_", None),
-        routine=getattr(exc, "routine", None)))  # "R": drivers key on a few (asyncpg)
+        routine=getattr(exc, "routine", None),  # "R": drivers key on a few (asyncpg)
+        objects=exc))
 
 
 def notice_response(text: str, sqlstate: str = "00000", severity: str = "NOTICE",

@@ -58,6 +58,10 @@ class Cluster:
     def databases(self) -> list[DatabaseInfo]:
         return [DatabaseInfo(1, self.database, BOOTSTRAP_SUPERUSER_OID)]
 
+    def database_size(self, oid: int) -> int | None:
+        """Bytes a database takes on disk (pg_database_size); None if unknown here."""
+        return None
+
     def role(self, name: str) -> RoleInfo | None:
         for r in self.roles():
             if r.name == name:
@@ -68,3 +72,16 @@ class Cluster:
         """Run a RoleStmt or DatabaseStmt for `session`; returns a session Result."""
         raise errors.FeatureNotSupported(
             "roles and databases are managed by the server: run this through immusql serve")
+
+
+def directory_size(path) -> int:
+    """Total size of the regular files under `path` (files vanishing meanwhile count 0)."""
+    import os
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total

@@ -15,6 +15,7 @@ class Compiled:
     const: bool = False
     value: object = None
     name: str = "?column?"  # the output column name PostgreSQL would give it
+    pos: int | None = None  # a string literal's position: errors converting it point there
 
 
 def constant(value, type_: T.SqlType, name: str = "?column?") -> Compiled:

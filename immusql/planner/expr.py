@@ -39,6 +39,18 @@ def _pos(node) -> int | None:
     return p + 1 if p is not None and p >= 0 else None
 
 
+def _typmod_error(value, src, target, explicit) -> bool:
+    """Whether converting `value` failed only at the length/precision check (varchar(3),
+    numeric(5,2)): PostgreSQL reports that one without the literal's position."""
+    if target.typmod < 0 or target.element is not None:
+        return False
+    try:
+        casts.cast(value, src, target.with_typmod(-1), explicit)
+    except errors.Error:
+        return False
+    return True
+
+
 class ExprCompiler(SubqueryCompiling):
     """Compiles expressions of one query level.
 
@@ -87,7 +99,14 @@ class ExprCompiler(SubqueryCompiling):
         if isinstance(c, _UnknownParam):
             self.ctx.infer_param(c.index, target)
         if c.const:
-            value = None if c.value is None else casts.cast(c.value, src, target, explicit)
+            try:
+                value = None if c.value is None else casts.cast(c.value, src, target,
+                                                                explicit)
+            except errors.Error as e:
+                if e.position is None and c.pos is not None and \
+                        not _typmod_error(c.value, src, target, explicit):
+                    e.position = c.pos
+                raise
             return Compiled(lambda row, v=value: v, target, True, value, c.name)
         inner = c.fn
         do_cast = casts.cast
@@ -121,7 +140,9 @@ class ExprCompiler(SubqueryCompiling):
         if k in ("numeric", "float"):
             return constant(decimal.Decimal(v), T.NUMERIC)
         if k == "string":
-            return constant(v, T.UNKNOWN)
+            c = constant(v, T.UNKNOWN)
+            c.pos = _pos(n)  # PostgreSQL reports a bad literal at the literal
+            return c
         if k == "boolean":
             return constant(v, T.BOOL)
         if k == "null":

@@ -386,6 +386,25 @@ def relation_size(stmt, oid, fork="main"):
                for e in stmt.tx.scan(prefix, track=False))
 
 
+def database_size(stmt, target):
+    """pg_database_size(name | oid): the cluster's answer, or for the session's own
+    database its store directory. An unknown name is an error, an unknown OID NULL."""
+    dbs = stmt.session.cluster.databases()
+    if isinstance(target, str):
+        db = next((d for d in dbs if d.name == target), None)
+        if db is None:
+            raise errors.InvalidCatalogName(f'database "{target}" does not exist')
+    else:
+        db = next((d for d in dbs if d.oid == target), None)
+        if db is None:
+            return None
+    size = stmt.session.cluster.database_size(db.oid)
+    if size is None and db.name == stmt.session.database:
+        from .cluster import directory_size
+        size = directory_size(stmt.session.engine.store.path)
+    return size
+
+
 def indexes_size(stmt, oid):
     got = _model(stmt).relation(oid)
     if got is None or got[1] is not None:
@@ -440,6 +459,17 @@ def sequence_last_value(stmt, oid):
         return None
 
 
+def obj_description(oid, catalog=None):
+    """A built-in object's description (COMMENT ON is ignored: user objects have none)."""
+    from .syscat.builders import BUILTIN_DESCRIPTIONS
+    from .syscat.registry import lookup
+    if catalog is None:
+        return next((d for (o, _c), d in sorted(BUILTIN_DESCRIPTIONS.items()) if o == oid),
+                    None)
+    rel = lookup("pg_catalog", catalog)
+    return BUILTIN_DESCRIPTIONS.get((oid, rel.id)) if rel is not None else None
+
+
 def partition_ancestors(stmt, oid):
     return [(oid,)] if _relation_exists(stmt, oid) else []
 
@@ -485,11 +515,17 @@ def _register():
     r("pg_get_partkeydef", (OID,), TXT, lambda o: None)
     r("pg_get_statisticsobjdef_columns", (OID,), TXT, lambda o: None)
     r("pg_get_statisticsobjdef", (OID,), TXT, lambda o: None)
+    # no rules but views' _RETURN (not in pg_rewrite), no extended statistics and no
+    # conversions: no OID names one, NULL as PostgreSQL answers for an unknown OID
+    r("pg_get_ruledef", (OID,), TXT, lambda o: None)
+    r("pg_get_ruledef", (OID, BOOL), TXT, lambda o, p: None)
+    r("pg_statistics_obj_is_visible", (OID,), BOOL, lambda o: None)
+    r("pg_conversion_is_visible", (OID,), BOOL, lambda o: None)  # pg_conversion is empty
     r("pg_relation_is_publishable", (REGCLASS,), BOOL,
       s(lambda st, o: _model(st).relation(o) is not None and
         _model(st).relation(o)[0].kind == "table"), needs_ctx=True)
-    r("obj_description", (OID,), TXT, lambda o: None)
-    r("obj_description", (OID, NAME), TXT, lambda o, c: None)
+    r("obj_description", (OID,), TXT, obj_description)
+    r("obj_description", (OID, NAME), TXT, obj_description)
     r("col_description", (OID, I4), TXT, lambda o, n: None)
     r("shobj_description", (OID, NAME), TXT, lambda o, c: None)
     # encodings
@@ -535,6 +571,8 @@ def _register():
         r(fname, (REGCLASS,), I8, s(fn), needs_ctx=True, volatile=True)
     r("pg_relation_size", (REGCLASS, TXT), I8, s(relation_size), needs_ctx=True, volatile=True)
     r("pg_size_pretty", (I8,), TXT, size_pretty)
+    r("pg_database_size", (NAME,), I8, s(database_size), needs_ctx=True, volatile=True)
+    r("pg_database_size", (OID,), I8, s(database_size), needs_ctx=True, volatile=True)
     r("pg_sequence_last_value", (REGCLASS,), I8, s(sequence_last_value), needs_ctx=True,
       volatile=True)
     # server and session
@@ -543,6 +581,7 @@ def _register():
     r("pg_postmaster_start_time", (), T.TIMESTAMPTZ, lambda: _STARTED)
     r("pg_conf_load_time", (), T.TIMESTAMPTZ, lambda: _STARTED)
     r("pg_is_in_recovery", (), BOOL, lambda: False)
+    r("getdatabaseencoding", (), NAME, lambda: "UTF8")
     r("pg_my_temp_schema", (), OID, lambda: 0)
     r("pg_is_other_temp_schema", (OID,), BOOL, lambda o: False)
     r("pg_jit_available", (), BOOL, lambda: False)

@@ -40,6 +40,11 @@ class Scope:
     outer: OuterRow = field(default_factory=OuterRow)
     tables: set = field(default_factory=set)  # aliases visible in this scope
 
+    def __post_init__(self):
+        # scopes built from a column list (a join's ON clause) know those tables too, so
+        # `a.nosuch` there is 42703 "column a.nosuch does not exist", not 42P01
+        self.tables.update(c.table for c in self.columns if c.table)
+
     def add(self, col: ScopeColumn) -> int:
         self.columns.append(col)
         if col.table:
@@ -63,7 +68,47 @@ class Scope:
         if len(parts) >= 2 and not self._table_known(parts[-2]):
             raise errors.UndefinedTable(
                 f'missing FROM-clause entry for table "{parts[-2]}"', position=_p(pos))
-        raise errors.UndefinedColumn(f'column "{name}" does not exist', position=_p(pos))
+        hint = self._fuzzy_hint(parts)
+        if len(parts) >= 2:  # PostgreSQL's errorMissingColumn: alias.column, unquoted
+            raise errors.UndefinedColumn(f"column {parts[-2]}.{parts[-1]} does not exist",
+                                         position=_p(pos), hint=hint)
+        raise errors.UndefinedColumn(f'column "{name}" does not exist', position=_p(pos),
+                                     hint=hint)
+
+    def _fuzzy_hint(self, parts) -> str | None:
+        """PostgreSQL's "Perhaps you meant to reference the column ..." for a missing
+        column (parse_relation.c, searchRangeTableForCol): the visible columns closest by
+        Levenshtein distance (at most 3, and at most half the typed name), a qualified
+        reference paying the distance between the aliases; one best match or two equally
+        good ones are suggested, more are not."""
+        name, alias = parts[-1], (parts[-2] if len(parts) >= 2 else None)
+        best, first, second = _MAX_FUZZY + 1, None, None
+        scope = self
+        while scope is not None:
+            for c in scope.columns:
+                if c.table is None or (c.hidden and c.name in _SYSTEM_HIDDEN):
+                    continue
+                penalty = 0 if alias is None else _levenshtein(alias, c.table)
+                if penalty > best:
+                    continue
+                d = _levenshtein(c.name, name)
+                if d > len(name) // 2:
+                    continue
+                d += penalty
+                if d < best:
+                    best, first, second = d, c, None
+                elif d == best:
+                    if second is not None:
+                        first = second = None  # too many at this distance
+                    elif first is not None:
+                        second = c
+            scope = scope.parent
+        if first is None:
+            return None
+        if second is None:
+            return f'Perhaps you meant to reference the column "{first.table}.{first.name}".'
+        return (f'Perhaps you meant to reference the column "{first.table}.{first.name}" '
+                f'or the column "{second.table}.{second.name}".')
 
     def _table_known(self, table: str) -> bool:
         scope = self
@@ -105,6 +150,20 @@ class Scope:
             elif c.table == table:
                 out.append(i)
         return out
+
+
+_MAX_FUZZY = 3  # PostgreSQL's MAX_FUZZY_DISTANCE
+_SYSTEM_HIDDEN = ("_tx", "_rev", "_deleted", "_key")  # tables.HIDDEN_COLUMNS: never hinted
+
+
+def _levenshtein(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
 
 
 def _p(pos: int) -> int | None:

@@ -64,16 +64,18 @@ class TableWriter:
     def check(self, row: tuple) -> None:
         for col, v in zip(self.rel.columns, row):
             if v is None and col.not_null:
-                raise errors.NotNullViolation(
+                raise _about(errors.NotNullViolation(
                     f'null value in column "{col.name}" of relation "{self.rel.name}" '
                     "violates not-null constraint",
-                    detail=f"Failing row contains {self._describe(row)}.")
+                    detail=f"Failing row contains {self._describe(row)}."), self.rel,
+                    column=col.name)
         full = row + (None,) * len(HIDDEN_COLUMNS)
         for name, pred in self.checks:
             if pred(full) is False:
-                raise errors.CheckViolation(
+                raise _about(errors.CheckViolation(
                     f'new row for relation "{self.rel.name}" violates check constraint '
-                    f'"{name}"', detail=f"Failing row contains {self._describe(row)}.")
+                    f'"{name}"', detail=f"Failing row contains {self._describe(row)}."),
+                    self.rel, constraint=name)
         for fk in self.rel.foreign_keys:
             self._check_parent(fk, row)
 
@@ -91,11 +93,11 @@ class TableWriter:
         if parent is None or not _parent_has(self.ctx, parent, fk.ref_columns, values):
             names = ", ".join(self.rel.column_by_id(c).name for c in fk.columns)
             shown = ", ".join(str(v) for v in values)
-            raise errors.ForeignKeyViolation(
+            raise _about(errors.ForeignKeyViolation(
                 f'insert or update on table "{self.rel.name}" violates foreign key '
                 f'constraint "{fk.name}"',
                 detail=f'Key ({names})=({shown}) is not present in table "{parent.name}".'
-                if parent else None)
+                if parent else None), self.rel, constraint=fk.name)
 
     # ------------------------------------------------------------------ writes ---------
     def key_for(self, row: tuple) -> bytes:
@@ -136,8 +138,9 @@ class TableWriter:
             vals = [format_text(row[self.codec.position[c.id]], c.type) for c in cols]
             detail = f"Key ({', '.join(c.name for c in cols)})=({', '.join(vals)}) " \
                      "already exists."
-        return errors.UniqueViolation(
-            f'duplicate key value violates unique constraint "{name}"', detail=detail)
+        return _about(errors.UniqueViolation(
+            f'duplicate key value violates unique constraint "{name}"', detail=detail),
+            self.rel, constraint=name)
 
     def insert(self, row: tuple) -> bytes:
         self.check(row)
@@ -240,11 +243,20 @@ class TableWriter:
                     cw.update(crow, ckey, tuple(updated))
             else:
                 names = ", ".join(self.rel.column_by_id(c).name for c in fk.ref_columns)
-                raise errors.ForeignKeyViolation(
+                raise _about(errors.ForeignKeyViolation(
                     f'update or delete on table "{self.rel.name}" violates foreign key '
                     f'constraint "{fk.name}" on table "{child.name}"',
                     detail=f"Key ({names})=({', '.join(map(str, ref_vals))}) is still "
-                           f'referenced from table "{child.name}".')
+                           f'referenced from table "{child.name}".'), child,
+                    constraint=fk.name)
+
+
+def _about(err: errors.Error, rel, *, column=None, constraint=None) -> errors.Error:
+    """Name the objects of an integrity error as PostgreSQL's errtablecol /
+    errtableconstraint do (ErrorResponse fields s, t, c, n)."""
+    err.schema_name, err.table_name = rel.schema, rel.name
+    err.column_name, err.constraint_name = column, constraint
+    return err
 
 
 def table_scope(rel, alias: str, parent: Scope | None = None) -> Scope:

@@ -51,9 +51,22 @@ def _rel_oid_kind(rel) -> str:
     return {"table": "r", "view": "v", "sequence": "S"}.get(rel.kind, "r")
 
 
+# namespaces initdb gives an ACL: owner USAGE+CREATE, PUBLIC USAGE (pg_toast and schemas
+# made later have none, i.e. the default)
+_NS_WITH_ACL = {oids.PG_CATALOG_NS, oids.PUBLIC_NS, oids.INFORMATION_SCHEMA_NS}
+
+
 def pg_namespace(sc):
-    return [(oid, name, owner if owner is not None else sc.db_owner, None)
-            for oid, name, owner in sc.model.namespaces]
+    names = {oid: name for oid, name, _ in _roles(sc)}
+    rows = []
+    for oid, name, owner in sc.model.namespaces:
+        owner = owner if owner is not None else sc.db_owner
+        acl = None
+        if oid in _NS_WITH_ACL and owner in names:
+            who = names[owner]
+            acl = [f"{who}=UC/{who}", f"=U/{who}"]
+        rows.append((oid, name, owner, acl))
+    return rows
 
 
 def pg_class(sc):
@@ -201,6 +214,22 @@ def _eq_op(t: T.SqlType) -> int:
     return pgdata.EQ_OPERATORS.get(oid, 0)
 
 
+def pg_depend(sc):
+    """Only the dependencies clients read: the sequence of a serial column is owned by
+    the column (deptype 'a'), an identity column's is internal to it ('i'); psql prints
+    them under `\\d seq` as "Owned by" / "Sequence for identity column"."""
+    m = sc.model
+    rows = []
+    for rel in m.relations:
+        if rel.kind != "table":
+            continue
+        for col in rel.columns:
+            if col.sequence is not None and col.sequence in m.by_oid:
+                rows.append((oids.PG_CLASS, col.sequence, 0, oids.PG_CLASS, rel.id, col.id,
+                             "i" if col.identity else "a"))
+    return rows
+
+
 def pg_sequence(sc):
     rows = []
     for rel in sc.model.relations:
@@ -265,6 +294,28 @@ def pg_language(sc):
 
 def pg_extension(sc):
     return [row + (None, None) for row in pgdata.EXTENSIONS]
+
+
+# PostgreSQL 15's descriptions of the built-in objects immusql has (COMMENT ON is accepted
+# and ignored, so user objects have none): (objoid, classoid) -> description
+BUILTIN_DESCRIPTIONS = {
+    (2, 2601): "heap table access method",
+    (403, 2601): "b-tree index access method",
+    (405, 2601): "hash index access method",
+    (12, 2612): "built-in functions",
+    (13, 2612): "dynamically-loaded C functions",
+    (14, 2612): "SQL-language functions",
+    (13563, 2612): "PL/pgSQL procedural language",
+    (oids.PG_CATALOG_NS, oids.PG_NAMESPACE): "system catalog schema",
+    (oids.PG_TOAST_NS, oids.PG_NAMESPACE): "reserved schema for TOAST tables",
+    (oids.PUBLIC_NS, oids.PG_NAMESPACE): "standard public schema",
+    (13559, 3079): "PL/pgSQL procedural language",
+}
+
+
+def pg_description(sc):
+    return [(objoid, classoid, 0, text)
+            for (objoid, classoid), text in sorted(BUILTIN_DESCRIPTIONS.items())]
 
 
 # ------------------------------------------------------------------ cluster -------
@@ -370,13 +421,14 @@ STATIC, CATALOG, SESSION = "static", "catalog", "session"
 
 # name -> (builder, what the rows depend on); relations not listed are empty
 BUILDERS = {
-    "pg_namespace": (pg_namespace, CATALOG),
+    "pg_namespace": (pg_namespace, SESSION),  # nspacl names roles
     "pg_class": (pg_class, CATALOG),
     "pg_attribute": (pg_attribute, CATALOG),
     "pg_attrdef": (pg_attrdef, CATALOG),
     "pg_index": (pg_index, CATALOG),
     "pg_constraint": (pg_constraint, CATALOG),
     "pg_sequence": (pg_sequence, CATALOG),
+    "pg_depend": (pg_depend, CATALOG),
     "pg_type": (pg_type, CATALOG),
     "pg_am": (pg_am, STATIC),
     "pg_opclass": (pg_opclass, STATIC),
@@ -384,6 +436,7 @@ BUILDERS = {
     "pg_proc": (pg_proc, STATIC),
     "pg_language": (pg_language, STATIC),
     "pg_extension": (pg_extension, STATIC),
+    "pg_description": (pg_description, STATIC),
     "pg_tablespace": (pg_tablespace, STATIC),
     "pg_roles": (pg_roles, SESSION),
     "pg_user": (pg_user, SESSION),

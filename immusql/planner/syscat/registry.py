@@ -45,7 +45,7 @@ class SystemRelation(Relation):
 
 # catalogs PostgreSQL shares between databases (relisshared, tablespace pg_global)
 _SHARED = {"pg_database", "pg_auth_members", "pg_tablespace", "pg_shdescription",
-           "pg_shdepend", "pg_authid"}
+           "pg_shdepend", "pg_authid", "pg_db_role_setting"}
 
 
 def column_type(oid: int, typmod: int) -> T.SqlType:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
+import ipaddress
 import uuid as _uuid
 from decimal import ROUND_DOWN, Decimal
 
@@ -558,6 +559,26 @@ def _type_label(oid: int) -> str:
         return "???"
 
 
+# inet: family (2 = AF_INET, 3 = PostgreSQL's AF_INET6), prefix bits, is_cidr, length,
+# address bytes. The engine holds inet values as their text form.
+def _enc_inet(v) -> bytes:
+    iface = ipaddress.ip_interface(str(v))
+    family = 2 if iface.version == 4 else 3
+    packed = iface.ip.packed
+    return bytes([family, iface.network.prefixlen, 0, len(packed)]) + packed
+
+
+def _dec_inet(data) -> str:
+    data = bytes(data)
+    if len(data) < 4 or data[0] not in (2, 3) or len(data) != 4 + data[3] \
+            or data[3] != (4 if data[0] == 2 else 16):
+        raise errors.InvalidBinaryRepresentation("invalid address family in external "
+                                                 '"inet" value')
+    ip = ipaddress.ip_address(data[4:])
+    full = 32 if ip.version == 4 else 128
+    return str(ip) if data[1] == full else f"{ip}/{data[1]}"
+
+
 # ------------------------------------------------------------------------ dispatch --
 
 _ENCODERS = {
@@ -579,6 +600,7 @@ _ENCODERS = {
     T.UUID.oid: lambda v: v.bytes,
     T.JSONB.oid: _enc_jsonb,
     T.VOID.oid: _enc_void,
+    T.INET.oid: _enc_inet,
 }
 for _t in (T.TEXT, T.VARCHAR, T.BPCHAR, T.NAME, T.UNKNOWN, T.JSON, T.PG_NODE_TREE):
     _ENCODERS[_t.oid] = _enc_str
@@ -605,6 +627,7 @@ _DECODERS = {
     T.UUID.oid: _dec_uuid,
     T.JSON.oid: _dec_json,
     T.JSONB.oid: _dec_jsonb,
+    T.INET.oid: _dec_inet,
 }
 for _t in (T.TEXT, T.VARCHAR, T.BPCHAR, T.UNKNOWN):
     _DECODERS[_t.oid] = decode_utf8

@@ -184,6 +184,11 @@ class Connection:
         self._counted = True
         self.session = engine.session(cluster=cluster, user=user, database=database)
         self.session.backend_pid = self.pid
+        sock = self.writer.get_extra_info("sockname") or ()
+        peer = self.peer or ()
+        if len(sock) >= 2 and len(peer) >= 2:  # inet_server_addr() & co.
+            self.session.server_addr, self.session.server_port = sock[0], sock[1]
+            self.session.client_addr, self.session.client_port = peer[0], peer[1]
         self.encoder = ResultEncoder(self.session)
         self.runner = StatementRunner(self)
         self.extended = ExtendedProtocol(self)

@@ -263,3 +263,14 @@ def test_copy_error_rolls_back_everything(conn):
             with cur.copy("COPY cpe FROM STDIN") as copy:
                 copy.write(b"".join(b"%d\n" % i for i in range(1, 1001)) + b"oops x\n")
     assert conn.execute("SELECT count(*) FROM cpe").fetchone() == (0,)
+
+
+def test_connection_facts(conn):
+    import ipaddress
+    server_addr, server_port, client_addr, pid = conn.execute(
+        "SELECT inet_server_addr(), inet_server_port(), inet_client_addr(), "
+        "pg_backend_pid()").fetchone()
+    assert server_addr == ipaddress.ip_address("127.0.0.1") == client_addr
+    assert server_port == conn.info.port and pid == conn.info.backend_pid
+    cur = conn.cursor(binary=True)
+    assert cur.execute("SELECT inet_client_addr()").fetchone() == (client_addr,)

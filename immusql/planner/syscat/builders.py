@@ -285,7 +285,21 @@ def pg_collation(sc):
 
 
 def pg_proc(sc):
-    return list(pgdata.PROCS)
+    return _PROCS
+
+
+def _regproc_oids(rows, column: int) -> list:
+    """The dump keeps regproc columns as PostgreSQL prints them: a function's name, or '-'
+    for none. regproc values are OIDs here; a name that is not among the rows (PostgreSQL's
+    planner support functions) becomes 0, as '-' does."""
+    by_name = {r[1]: r[0] for r in rows}
+
+    def oid(v):
+        return by_name.get(v, 0) if isinstance(v, str) else v
+    return [row[:column] + (oid(row[column]),) + row[column + 1:] for row in rows]
+
+
+_PROCS = _regproc_oids(pgdata.PROCS, 8)  # prosupport
 
 
 def pg_language(sc):

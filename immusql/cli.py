@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="signing-key.pem",
                    help="private key file (default: signing-key.pem)")
     c.add_argument("--force", action="store_true", help="replace existing files")
+    from .client.cli import add_commands as add_client_commands
+    add_client_commands(sub)  # verify, verify-proof, audit: immusql/client/cli.py
     command("version", _version, "print the version")
     command("demo", _demo, "write a few entries, read them back with proofs, and verify")
     c = command("set", _set, "commit KEY=VALUE pairs as one transaction")

@@ -15,8 +15,8 @@ N"). Types without a binary form raise FeatureNotSupported when the function is 
 from __future__ import annotations
 
 import datetime as dt
-import struct
 import ipaddress
+import struct
 import uuid as _uuid
 from decimal import ROUND_DOWN, Decimal
 

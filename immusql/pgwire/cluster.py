@@ -6,9 +6,10 @@ and database change lands in a tamper-evident log like the data itself. Each dat
 an ordinary planner `Engine` in `base/<oid>/`. docs/server.md, "Data directory", has the
 layout.
 
-Role, database and GRANT statements take effect in the system store at once, outside the
-session's transaction: a ROLLBACK does not undo them (PostgreSQL's would). All state is
-guarded by one lock; the directory by an flock so only one server uses it.
+Role, database, GRANT and COMMENT ON DATABASE | ROLE statements take effect in the system
+store at once, outside the session's transaction: a ROLLBACK does not undo them
+(PostgreSQL's would). All state is guarded by one lock; the directory by an flock so only
+one server uses it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ..planner.cluster import (
     DatabaseInfo,
     RoleInfo,
     directory_size,
+    unknown_database_comment,
 )
 from ..planner.session import Engine, Result
 from . import auth
@@ -252,7 +254,7 @@ class ServerCluster(Cluster):
     def databases(self) -> list[DatabaseInfo]:
         with self._lock:
             return [DatabaseInfo(d["oid"], d["name"], d["owner"], d["allow_connections"],
-                                 d["connection_limit"])
+                                 d["connection_limit"], d.get("comment"))
                     for d in sorted(self._dbs.values(), key=lambda d: d["oid"])
                     if d["oid"] not in self._dropping]
 
@@ -276,7 +278,7 @@ class ServerCluster(Cluster):
                         r["createdb"], r["login"], r["replication"], r["bypassrls"],
                         r["connection_limit"], _valid_until_value(r["valid_until"]),
                         tuple(self._roles[o]["name"] for o in r["member_of"]
-                              if o in self._roles))
+                              if o in self._roles), r.get("comment"))
 
     def _role_rec(self, name: str) -> dict | None:
         return next((r for r in self._roles.values() if r["name"] == name), None)
@@ -495,12 +497,43 @@ class ServerCluster(Cluster):
                        "drop": self._drop_database}.get(stmt.action)
         elif kind is ast.DatabaseGrant:
             handler = self._grant
+        elif kind is ast.Comment:
+            handler = self.comment
         else:
             handler = None
         if handler is None:
             raise errors.FeatureNotSupported(f"{kind.__name__} {getattr(stmt, 'action', '')}"
                                              " is not supported")
         return handler(stmt, session)
+
+    # -- comments --------------------------------------------------------------------------
+    def comment(self, stmt, session) -> Result:
+        """COMMENT ON DATABASE | ROLE: kept in the database's or role's record (an optional
+        "comment" key), at once like the other statements here."""
+        name, text = stmt.name.last, stmt.text or None
+        with self._lock:
+            me = self._me(session)
+            if stmt.kind == "database":
+                d = self._db_rec(name)
+                if d is None:
+                    return unknown_database_comment(name)
+                self._check_owner(me, d)
+                key, rec = _key(_DB, d["oid"]), d
+            else:
+                r = self._need_role(name)
+                if r["superuser"]:
+                    if not me["superuser"]:
+                        raise errors.InsufficientPrivilege("must be superuser")
+                elif not (me["superuser"] or me["createrole"]):
+                    raise errors.InsufficientPrivilege("must have CREATEROLE privilege")
+                key, rec = _key(_ROLE, r["oid"]), r
+            new = dict(rec)
+            if text is None:
+                new.pop("comment", None)
+            else:
+                new["comment"] = text
+            self._write({key: new})
+        return Result("COMMENT")
 
     # -- roles -----------------------------------------------------------------------------
     def _create_role(self, stmt, session) -> Result:

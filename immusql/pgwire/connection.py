@@ -14,10 +14,10 @@ import secrets
 import ssl
 
 from .. import errors
+from ..planner.session import Result
 from . import auth, messages
 from .extended import ExtendedProtocol
 from .messages import Body, ConnectionLost
-from ..planner.session import Result
 from .results import ResultEncoder
 from .statements import StatementRunner
 

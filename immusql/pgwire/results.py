@@ -11,7 +11,6 @@ import logging
 import struct
 
 from .. import errors
-
 from . import codecs
 from .messages import row_description
 

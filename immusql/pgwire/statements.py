@@ -178,6 +178,14 @@ class StatementRunner:
         copy = await conn.run_blocking(self._start_copy_in, stmt)
         fmt = 1 if copy.format == "binary" else 0
         conn.send(messages.copy_response(b"G", fmt, [fmt] * len(copy.columns)))
+        try:
+            await self._copy_in_data(copy)
+        except messages.ConnectionLost:
+            await conn.run_blocking(copy.abort, "client went away")  # nothing is kept
+            raise
+
+    async def _copy_in_data(self, copy) -> None:
+        conn = self.conn
         await conn.flush()
         pending: list[bytes] = []
         size = 0
@@ -198,7 +206,6 @@ class StatementRunner:
                 if failure is not None:
                     raise failure
                 result = await conn.run_blocking(copy.finish)
-                await conn.run_blocking(self.implicit_after_copy)
                 self.encode(result)
                 return
             if kind == b"f":
@@ -214,9 +221,6 @@ class StatementRunner:
     def _start_copy_in(self, stmt):
         self.implicit.enter()
         return self.session.copy_in(stmt, BinaryCopyCodec(self.session.settings))
-
-    def implicit_after_copy(self) -> None:
-        pass  # the implicit block (if any) ends with the message, like any statement
 
     async def _feed(self, copy, chunks: list[bytes]):
         """Hand buffered CopyData to the engine; an error is kept until CopyDone/Fail."""

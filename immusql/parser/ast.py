@@ -636,7 +636,8 @@ class AlterAction:
     'rename_column' (name, new_name), 'rename_table' (new_name), 'add_constraint'
     (constraint), 'drop_constraint' (name, if_exists), 'alter_column_type' (name,
     type), 'set_default' (name, expr), 'drop_default' (name), 'set_not_null' (name),
-    'drop_not_null' (name), 'owner' (accepted, ignored)."""
+    'drop_not_null' (name), 'rename_constraint' (name, new_name), 'owner' (accepted,
+    ignored)."""
 
     kind: str
     column: ColumnDef | None = None
@@ -652,9 +653,28 @@ class AlterAction:
 
 @dataclass(frozen=True)
 class AlterTable:
+    """ALTER TABLE; also ALTER INDEX|SEQUENCE|VIEW name RENAME TO x (kind says which
+    word was written; their only action is 'rename_table')."""
+
     name: Name
     actions: tuple[AlterAction, ...]
     if_exists: bool = False
+    pos: int = field(default=-1, compare=False, repr=False)
+    kind: str = "table"  # 'table' | 'index' | 'sequence' | 'view'
+
+
+@dataclass(frozen=True)
+class Comment:
+    """COMMENT ON <kind> name IS 'text' | NULL. kind: 'table', 'view', 'sequence',
+    'index', 'column' (name: the relation, column: the column), 'constraint' (name: the
+    table, constraint: its name), 'schema', 'database', 'role', 'function', 'type',
+    'extension', 'materialized view'. text None: remove the comment."""
+
+    kind: str
+    name: Name
+    text: str | None
+    column: str | None = None
+    constraint: str | None = None
     pos: int = field(default=-1, compare=False, repr=False)
 
 
@@ -899,7 +919,8 @@ class CloseCursor:
 
 
 Statement = Union[Query, Insert, Update, Delete, Truncate, CreateTable, Drop, CreateIndex,
-                  AlterTable, CreateView, CreateSequence, CreateSchema, Transaction, SetVar,
+                  AlterTable, Comment, CreateView, CreateSequence, CreateSchema, Transaction,
+                  SetVar,
                   ShowVar, ResetVar, Explain, Noop, Copy, RoleStmt, DatabaseStmt, DatabaseGrant,
                   Prepare,
                   ExecutePrepared, Deallocate, VerifyRow, VerifyTx, DeclareCursor,

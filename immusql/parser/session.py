@@ -213,7 +213,6 @@ class SessionRules:
     noop_vacuum = _noop("VACUUM")
     noop_analyze = _noop("ANALYZE")
     noop_checkpoint = _noop("CHECKPOINT")
-    noop_comment = _noop("COMMENT")
     noop_grant = _noop("GRANT")
     noop_revoke = _noop("REVOKE")
     noop_listen = _noop("LISTEN")

@@ -1,5 +1,5 @@
-"""DML (INSERT, UPDATE, DELETE, TRUNCATE) and DDL (CREATE/ALTER/DROP TABLE, INDEX, VIEW,
-SEQUENCE, SCHEMA) statements."""
+"""DML (INSERT, UPDATE, DELETE, TRUNCATE), DDL (CREATE/ALTER/DROP TABLE, INDEX, VIEW,
+SEQUENCE, SCHEMA) and COMMENT ON statements."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .ast import (
     ColumnConstraint,
     ColumnDef,
     ColumnRef,
+    Comment,
     CreateIndex,
     CreateSchema,
     CreateSequence,
@@ -22,6 +23,7 @@ from .ast import (
     IndexColumn,
     Insert,
     Literal,
+    Name,
     OnConflict,
     RowExpr,
     TableConstraint,
@@ -467,3 +469,45 @@ class DdlRules:
 
     def owner_to(self, c):
         return AlterAction("owner", name=name_of(c[0]))
+
+    def rename_constraint(self, c):
+        return AlterAction("rename_constraint", name=name_of(c[0]), new_name=name_of(c[1]))
+
+    # --- ALTER INDEX|SEQUENCE|VIEW ... RENAME TO
+    def alter_rename_stmt(self, c):
+        tok, kind, if_exists, rel, new_name = c
+        return AlterTable(rel.name, (AlterAction("rename_table", new_name=name_of(new_name)),),
+                          bool(if_exists), pos=tok.start_pos, kind=kind)
+
+    # --- COMMENT ON
+    def comment_stmt(self, c):
+        tok, (kind, name, constraint), text = c
+        text = None if text.type == "NULL" else str(text)
+        column = None
+        if kind == "column":  # t.c, s.t.c; a lone name is the planner's error, as PG's
+            name, column = Name(name.parts[:-1]), name.parts[-1]
+        return Comment(kind, name, text, column, constraint, pos=tok.start_pos)
+
+    def _comment_on(kind):  # noqa: N805 - a factory used in the class body
+        def rule(self, c):
+            name = c[0] if isinstance(c[0], Name) else Name((name_of(c[0]),))
+            return kind, name, None
+        rule.__name__ = f"comment_{kind.replace(' ', '_')}"
+        return rule
+
+    comment_table = _comment_on("table")
+    comment_column = _comment_on("column")
+    comment_view = _comment_on("view")
+    comment_index = _comment_on("index")
+    comment_sequence = _comment_on("sequence")
+    comment_matview = _comment_on("materialized view")
+    comment_type = _comment_on("type")
+    comment_function = _comment_on("function")
+    comment_schema = _comment_on("schema")
+    comment_database = _comment_on("database")
+    comment_role = _comment_on("role")
+    comment_extension = _comment_on("extension")
+    del _comment_on
+
+    def comment_constraint(self, c):
+        return "constraint", c[1], name_of(c[0])

@@ -46,6 +46,7 @@ class Column:
     default: ast.Expr | None = None
     identity: str | None = None  # 'always' | 'by default'
     sequence: int | None = None  # owned sequence (serial / identity)
+    comment: str | None = None  # COMMENT ON COLUMN
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Index:
     primary: bool = False
     descending: tuple[bool, ...] = ()
     constraint: bool = False  # created by a UNIQUE / PRIMARY KEY constraint
+    comment: str | None = None  # COMMENT ON INDEX
+    constraint_comment: str | None = None  # COMMENT ON CONSTRAINT (PK / UNIQUE)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class ForeignKey:
     ref_columns: tuple[int, ...]
     on_delete: str = "no action"
     on_update: str = "no action"
+    comment: str | None = None  # COMMENT ON CONSTRAINT
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class Check:
     name: str
     expr: ast.Expr
     column: int | None = None  # a column constraint names its column
+    comment: str | None = None  # COMMENT ON CONSTRAINT
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ class Relation:
     next_column_id: int = 1
     view_query: ast.Query | None = None
     sequence: dict = field(default_factory=dict)  # start, increment, min, max, cycle, owner
+    comment: str | None = None  # COMMENT ON TABLE / VIEW / SEQUENCE
 
     # -- lookups ------------------------------------------------------------------------
     def column(self, name: str) -> Column | None:
@@ -117,7 +123,7 @@ class Relation:
 
     # -- persistence --------------------------------------------------------------------
     def to_msgpack(self) -> bytes:
-        return msgpack.packb({
+        d = {
             "id": self.id, "schema": self.schema, "name": self.name, "kind": self.kind,
             "columns": [[c.id, c.name, c.type.oid, c.type.typmod, c.not_null,
                          encode_node(c.default), c.identity, c.sequence] for c in self.columns],
@@ -130,24 +136,44 @@ class Relation:
             "next_col": self.next_column_id,
             "view": encode_node(self.view_query),
             "seq": self.sequence,
-        }, use_bin_type=True)
+        }
+        # COMMENT ON ...: optional keys, written only when there is a comment, so a
+        # relation without any encodes as it did before comments existed
+        if self.comment is not None:
+            d["comment"] = self.comment
+        cols = {c.id: c.comment for c in self.columns if c.comment is not None}
+        if cols:
+            d["col_comments"] = cols
+        idx = {i.id: i.comment for i in self.indexes if i.comment is not None}
+        if idx:
+            d["idx_comments"] = idx
+        cons = {i.name: i.constraint_comment for i in self.indexes
+                if i.constraint_comment is not None}
+        cons.update({c.name: c.comment for c in self.checks if c.comment is not None})
+        cons.update({f.name: f.comment for f in self.foreign_keys if f.comment is not None})
+        if cons:
+            d["con_comments"] = cons
+        return msgpack.packb(d, use_bin_type=True)
 
     @classmethod
     def from_msgpack(cls, data: bytes) -> "Relation":
         d = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        col_c, idx_c = d.get("col_comments") or {}, d.get("idx_comments") or {}
+        con_c = d.get("con_comments") or {}
         return cls(
             id=d["id"], schema=d["schema"], name=d["name"], kind=d["kind"],
             columns=tuple(Column(cid, name, type_from_oid(oid, typmod), nn, decode_node(df),
-                                 ident, seq)
+                                 ident, seq, col_c.get(cid))
                           for cid, name, oid, typmod, nn, df, ident, seq in d["columns"]),
             primary_key=tuple(d["pk"]),
-            indexes=tuple(Index(i, n, tuple(cols), u, p, tuple(desc), con)
+            indexes=tuple(Index(i, n, tuple(cols), u, p, tuple(desc), con, idx_c.get(i),
+                                con_c.get(n) if con else None)
                           for i, n, cols, u, p, desc, con in d["indexes"]),
-            checks=tuple(Check(n, decode_node(e), c) for n, e, c in d["checks"]),
-            foreign_keys=tuple(ForeignKey(n, tuple(c), r, tuple(rc), od, ou)
+            checks=tuple(Check(n, decode_node(e), c, con_c.get(n)) for n, e, c in d["checks"]),
+            foreign_keys=tuple(ForeignKey(n, tuple(c), r, tuple(rc), od, ou, con_c.get(n))
                                for n, c, r, rc, od, ou in d["fks"]),
             next_column_id=d["next_col"], view_query=decode_node(d["view"]),
-            sequence=d["seq"] or {})
+            sequence=d["seq"] or {}, comment=d.get("comment"))
 
 
 @dataclass(frozen=True)
@@ -157,22 +183,29 @@ class Catalog:
     version: int = 0
     next_id: int = FIRST_RELATION_ID
     relations: dict[int, Relation] = field(default_factory=dict)
+    # COMMENT ON SCHEMA: schema name -> description, None where the comment was removed
+    # (a built-in schema then loses its built-in description); absent: the built-in one
+    schema_comments: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls, entries) -> "Catalog":
         """Build from (key, value) pairs of the catalog key space."""
-        version, next_id, rels = 0, FIRST_RELATION_ID, {}
+        version, next_id, rels, schema_comments = 0, FIRST_RELATION_ID, {}, {}
         for key, value in entries:
             if key == CATALOG_VERSION_KEY:
                 d = msgpack.unpackb(value)
                 version, next_id = d["version"], d["next_id"]
+                schema_comments = dict(d.get("schema_comments") or {})
             elif key.startswith(RELATION_PREFIX):
                 rel = Relation.from_msgpack(value)
                 rels[rel.id] = rel
-        return cls(version, next_id, rels)
+        return cls(version, next_id, rels, schema_comments)
 
     def version_value(self) -> bytes:
-        return msgpack.packb({"version": self.version, "next_id": self.next_id})
+        d = {"version": self.version, "next_id": self.next_id}
+        if self.schema_comments:  # optional: absent in catalogs without schema comments
+            d["schema_comments"] = self.schema_comments
+        return msgpack.packb(d)
 
     # -- lookups ------------------------------------------------------------------------
     def find(self, name: ast.Name, search_path=(DEFAULT_SCHEMA,), kinds=None) -> Relation | None:

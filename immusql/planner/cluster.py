@@ -33,6 +33,7 @@ class RoleInfo:
     connection_limit: int = -1
     valid_until: object = None  # datetime.datetime (aware) or None
     member_of: tuple[str, ...] = field(default=())
+    comment: str | None = None  # COMMENT ON ROLE (pg_shdescription)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class DatabaseInfo:
     owner: int  # role oid
     allow_connections: bool = True
     connection_limit: int = -1
+    comment: str | None = None  # COMMENT ON DATABASE (pg_shdescription)
 
 
 class Cluster:
@@ -70,8 +72,31 @@ class Cluster:
 
     def execute(self, stmt, session):
         """Run a RoleStmt or DatabaseStmt for `session`; returns a session Result."""
+        from ..parser import ast
+        if isinstance(stmt, ast.Comment):
+            return self.comment(stmt, session)
         raise errors.FeatureNotSupported(
             "roles and databases are managed by the server: run this through immusql serve")
+
+
+    def comment(self, stmt, session):
+        """COMMENT ON DATABASE | ROLE. The embedded cluster has nowhere to keep them (its
+        one database and user are not stored): checked and accepted, not stored."""
+        from .session import Result
+        if stmt.kind == "database":
+            if stmt.name.last not in {d.name for d in self.databases()}:
+                return unknown_database_comment(stmt.name.last)
+        elif self.role(stmt.name.last) is None:
+            raise errors.UndefinedObject(f'role "{stmt.name.last}" does not exist')
+        return Result("COMMENT")
+
+
+def unknown_database_comment(name: str):
+    """COMMENT ON DATABASE of a database that does not exist: PostgreSQL warns (3D000)
+    and does nothing, so that a dump restores into a database of another name."""
+    from .session import Result
+    return Result("COMMENT", notices=[("WARNING", "3D000",
+                                       f'database "{name}" does not exist')])
 
 
 def directory_size(path) -> int:

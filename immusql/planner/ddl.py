@@ -402,10 +402,14 @@ def create_index(ctx, ci: ast.CreateIndex):
 # ------------------------------------------------------------------------ ALTER --------
 def alter_table(ctx, at: ast.AlterTable):
     cat = ctx.catalog
+    if at.kind != "table" or [a.kind for a in at.actions] == ["rename_table"]:
+        return _rename_relation(ctx, at)
     rel = cat.find(at.name, ctx.search_path, ("table",))
     if rel is None:
         if at.if_exists:
-            return _result("ALTER TABLE")
+            from .session import Result
+            return Result("ALTER TABLE",
+                          notices=[f'relation "{at.name}" does not exist, skipping'])
         raise errors.UndefinedTable(f'relation "{at.name}" does not exist')
     for a in at.actions:
         rel, cat = _ALTER[a.kind](ctx, cat, rel, a)
@@ -541,7 +545,15 @@ def _rekey(ctx, cat, rel, tc):
                 col = new.column_by_id(cid)
                 raise errors.NotNullViolation(f'column "{col.name}" of relation "{rel.name}" '
                                               "contains null values")
-        writer.insert(row)
+        try:
+            writer.insert(row)
+        except errors.UniqueViolation as e:  # as PostgreSQL's index build reports it
+            pk = next(i for i in new.indexes if i.primary)
+            if getattr(e, "constraint_name", None) != pk.name:
+                raise
+            detail = (e.detail or "").replace(" already exists.", " is duplicated.")
+            raise errors.UniqueViolation(f'could not create unique index "{pk.name}"',
+                                         detail=detail or None) from e
     return new, cat
 
 
@@ -553,13 +565,121 @@ def _drop_constraint(ctx, cat, rel, a):
         raise errors.UndefinedObject(f'constraint "{name}" of relation "{rel.name}" does not '
                                      "exist")
     pk = rel.primary_key
-    if any(i.primary and i.name == name for i in rel.indexes):
-        raise errors.FeatureNotSupported("dropping a primary key is not supported yet")
+    idx = next((i for i in rel.indexes if i.constraint and i.name == name), None)
+    if idx is not None:
+        rel, cat = _drop_dependent_fks(ctx, cat, rel, idx, a.cascade)
+    if idx is not None and idx.primary:
+        return _unkey(ctx, cat, rel, idx)
     rel = replace(rel, indexes=tuple(i for i in rel.indexes if i.name != name),
                   checks=tuple(c for c in rel.checks if c.name != name),
                   foreign_keys=tuple(f for f in rel.foreign_keys if f.name != name),
                   primary_key=pk)
     return rel, cat
+
+
+def _drop_dependent_fks(ctx, cat, rel, idx, cascade):
+    """Foreign keys that need `idx` (the unique index matching their referenced columns)
+    block dropping its constraint, or with CASCADE are dropped too (written here: they
+    may be on other tables)."""
+    others = [i for i in rel.indexes if i.unique and i.id != idx.id]
+    deps = [(child, fk) for child, fk in cat.referencing(rel.id)
+            if set(fk.ref_columns) == set(idx.columns)
+            and not any(set(i.columns) == set(fk.ref_columns) for i in others)]
+    if deps and not cascade:
+        raise errors.DependentObjectsStillExist(
+            f"cannot drop constraint {idx.name} on table {rel.name} because other objects "
+            "depend on it",
+            detail="\n".join(f"constraint {fk.name} on table {child.name} depends on index "
+                             f"{idx.name}" for child, fk in deps),
+            hint="Use DROP ... CASCADE to drop the dependent objects too.")
+    for child, fk in deps:
+        if child.id == rel.id:
+            rel = replace(rel, foreign_keys=tuple(f for f in rel.foreign_keys
+                                                  if f.name != fk.name))
+            continue
+        child = cat.relations[child.id]
+        child = replace(child, foreign_keys=tuple(f for f in child.foreign_keys
+                                                  if f.name != fk.name))
+        cat = cat.with_relation(child)
+        ctx.tx.set(relation_key(child.id), child.to_msgpack())
+    return rel, cat
+
+
+def _unkey(ctx, cat, rel, idx):
+    """DROP CONSTRAINT of the primary key: the table's rows move from keys made of their
+    primary key values to hidden row ids (a table without a primary key), in this
+    transaction, like PostgreSQL's table rewrite. The columns stay NOT NULL (as in
+    PostgreSQL 15)."""
+    old_rows = list(ctx.table_rows(rel))
+    width = len(rel.columns)
+    old_writer = TableWriter(ctx, rel)
+    new = replace(rel, primary_key=(), indexes=tuple(i for i in rel.indexes
+                                                     if i.id != idx.id))
+    ctx.session.tx_catalog = ctx.catalog = cat.with_relation(new)
+    writer = TableWriter(ctx, new)
+    for r in old_rows:
+        old_writer.delete(r[:width], r[-1], check_children=False)
+    for r in old_rows:
+        row = r[:width]
+        writer._write(row, writer.key_for(row))
+    return new, cat
+
+
+def _rename_constraint(ctx, cat, rel, a):
+    name, new_name = a.name, a.new_name
+    if name not in rel.constraint_names():
+        raise errors.UndefinedObject(f'constraint "{name}" for table "{rel.name}" does not '
+                                     "exist")
+    if any(i.constraint and i.name == name for i in rel.indexes) and \
+            cat.name_taken(rel.schema, new_name):  # its index is renamed too
+        raise errors.DuplicateTable(f'relation "{new_name}" already exists')
+    if new_name in rel.constraint_names():
+        raise errors.DuplicateObject(f'constraint "{new_name}" for relation "{rel.name}" '
+                                     "already exists")
+    return replace(
+        rel, indexes=tuple(replace(i, name=new_name) if i.constraint and i.name == name
+                           else i for i in rel.indexes),
+        checks=tuple(replace(c, name=new_name) if c.name == name else c
+                     for c in rel.checks),
+        foreign_keys=tuple(replace(f, name=new_name) if f.name == name else f
+                           for f in rel.foreign_keys)), cat
+
+
+def _find_relation_or_index(cat, name, search_path):
+    """(relation, index or None) that `name` names in the relation namespace, or None."""
+    rel = cat.find(name, search_path)
+    if rel is not None:
+        return rel, None
+    return cat.find_index(name, search_path)
+
+
+def _rename_relation(ctx, at: ast.AlterTable):
+    """ALTER TABLE|INDEX|SEQUENCE|VIEW name RENAME TO new. As in PostgreSQL, ALTER TABLE
+    and ALTER INDEX rename any relation; ALTER SEQUENCE and ALTER VIEW only their kind."""
+    tag = f"ALTER {at.kind.upper()}"
+    new_name = at.actions[0].new_name
+    cat = ctx.catalog
+    hit = _find_relation_or_index(cat, at.name, ctx.search_path)
+    if hit is None:
+        if at.if_exists:
+            from .session import Result
+            return Result(tag, notices=[f'relation "{at.name}" does not exist, skipping'])
+        raise errors.UndefinedTable(f'relation "{at.name}" does not exist')
+    rel, idx = hit
+    if at.kind in ("sequence", "view") and (idx is not None or rel.kind != at.kind):
+        raise errors.WrongObjectType(f'"{at.name.last}" is not a {at.kind}')
+    if cat.name_taken(rel.schema, new_name):
+        raise errors.DuplicateTable(f'relation "{new_name}" already exists')
+    if idx is None:
+        rel = replace(rel, name=new_name)
+    else:
+        if idx.constraint and new_name in rel.constraint_names():
+            raise errors.DuplicateObject(f'constraint "{new_name}" for relation "{rel.name}" '
+                                         "already exists")
+        rel = replace(rel, indexes=tuple(replace(i, name=new_name) if i.id == idx.id else i
+                                         for i in rel.indexes))
+    _commit_catalog(ctx, cat.with_relation(rel), [rel])
+    return _result(tag)
 
 
 def _set_column(ctx, cat, rel, a, **changes):
@@ -624,6 +744,7 @@ _ALTER = {
     "drop_column": _drop_column,
     "rename_column": _rename_column,
     "rename_table": _rename_table,
+    "rename_constraint": _rename_constraint,
     "add_constraint": _add_constraint,
     "drop_constraint": _drop_constraint,
     "set_default": lambda ctx, cat, rel, a: _set_column(ctx, cat, rel, a, default=a.expr),
@@ -659,6 +780,10 @@ def create_view(ctx, cv: ast.CreateView):
         zip(plan.columns, list(cv.column_aliases) + [c.name for c in plan.columns]
             [len(cv.column_aliases):])))
     rel = Relation(rel_id, schema, cv.name.last, "view", cols, view_query=query)
+    if existing is not None:  # OR REPLACE keeps the view's comments (same OID, attnums)
+        kept = {c.id: c.comment for c in existing.columns}
+        rel = replace(rel, comment=existing.comment,
+                      columns=tuple(replace(c, comment=kept.get(c.id)) for c in cols))
     _commit_catalog(ctx, cat.with_relation(rel), [rel])
     return _result("CREATE VIEW")
 
@@ -689,3 +814,76 @@ def create_schema(ctx, cs: ast.CreateSchema):
         raise errors.DuplicateSchema(f'schema "{cs.name}" already exists')
     raise errors.FeatureNotSupported("CREATE SCHEMA is not supported yet: use the public "
                                      "schema")
+
+
+# ------------------------------------------------------------------------ COMMENT ------
+_COMMENT_KIND_WORDS = {"table": "a table", "view": "a view", "sequence": "a sequence",
+                       "index": "an index", "materialized view": "a materialized view"}
+
+
+def comment(ctx, c: ast.Comment):
+    """COMMENT ON: the description is stored on the catalog object (relation, column,
+    index, constraint; schemas in the catalog version entry), so it is transactional
+    like other DDL and goes away with its object. '' removes a comment, as NULL does."""
+    text = c.text or None
+    if c.kind in ("database", "role"):
+        return ctx.session.cluster.execute(c, ctx.session)
+    if c.kind in ("function", "type", "extension"):
+        return _result("COMMENT")  # built-in objects only: accepted and ignored
+    cat = ctx.catalog
+    if c.kind == "schema":
+        return _comment_schema(ctx, cat, c.name.last, text)
+    if c.kind == "column" and not c.name.parts:
+        raise errors.SyntaxError("column name must be qualified")
+    hit = _find_relation_or_index(cat, c.name, ctx.search_path)
+    if hit is None:
+        raise errors.UndefinedTable(f'relation "{c.name}" does not exist')
+    rel, idx = hit
+    if c.kind == "column":
+        if idx is not None or rel.kind == "sequence":
+            what = "indexes" if idx is not None else "sequences"
+            raise errors.WrongObjectType(
+                f'cannot set comment on relation "{c.name.last}"',
+                detail=f"This operation is not supported for {what}.")
+        col = rel.column(c.column)
+        if col is None:
+            raise errors.UndefinedColumn(f'column "{c.column}" of relation "{rel.name}" does '
+                                         "not exist")
+        rel = replace(rel, columns=tuple(replace(x, comment=text) if x.id == col.id else x
+                                         for x in rel.columns))
+    elif c.kind == "constraint":
+        if idx is not None or c.constraint not in rel.constraint_names():
+            raise errors.UndefinedObject(f'constraint "{c.constraint}" for table '
+                                         f'"{c.name.last}" does not exist')
+        name = c.constraint
+        rel = replace(
+            rel, indexes=tuple(replace(i, constraint_comment=text)
+                               if i.constraint and i.name == name else i
+                               for i in rel.indexes),
+            checks=tuple(replace(x, comment=text) if x.name == name else x
+                         for x in rel.checks),
+            foreign_keys=tuple(replace(f, comment=text) if f.name == name else f
+                               for f in rel.foreign_keys))
+    elif c.kind == "index":
+        if idx is None:
+            raise errors.WrongObjectType(f'"{c.name.last}" is not an index')
+        rel = replace(rel, indexes=tuple(replace(i, comment=text) if i.id == idx.id else i
+                                         for i in rel.indexes))
+    else:  # table, view, sequence, materialized view
+        if idx is not None or rel.kind != c.kind:
+            raise errors.WrongObjectType(f'"{c.name.last}" is not '
+                                         f"{_COMMENT_KIND_WORDS[c.kind]}")
+        rel = replace(rel, comment=text)
+    _commit_catalog(ctx, cat.with_relation(rel), [rel])
+    return _result("COMMENT")
+
+
+def _comment_schema(ctx, cat, name, text):
+    from .syscat.model import model_of
+    from .syscat.resolver import InvalidSchemaName
+    if name not in {n for _oid, n, _owner in model_of(cat).namespaces}:
+        raise InvalidSchemaName(f'schema "{name}" does not exist')
+    comments = dict(cat.schema_comments)
+    comments[name] = text
+    _commit_catalog(ctx, replace(cat, schema_comments=comments))
+    return _result("COMMENT")

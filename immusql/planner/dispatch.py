@@ -151,6 +151,7 @@ HANDLERS = {
     ast.Drop: ddl.drop,
     ast.CreateIndex: ddl.create_index,
     ast.AlterTable: ddl.alter_table,
+    ast.Comment: ddl.comment,
     ast.CreateView: ddl.create_view,
     ast.CreateSequence: ddl.create_sequence,
     ast.CreateSchema: ddl.create_schema,

@@ -459,15 +459,38 @@ def sequence_last_value(stmt, oid):
         return None
 
 
-def obj_description(oid, catalog=None):
-    """A built-in object's description (COMMENT ON is ignored: user objects have none)."""
-    from .syscat.builders import BUILTIN_DESCRIPTIONS
+def _descriptions(stmt) -> dict:
+    from .syscat.builders import SysContext, descriptions
+    return descriptions(SysContext(stmt))
+
+
+def _catalog_oid(catalog: str) -> int | None:
     from .syscat.registry import lookup
-    if catalog is None:
-        return next((d for (o, _c), d in sorted(BUILTIN_DESCRIPTIONS.items()) if o == oid),
-                    None)
     rel = lookup("pg_catalog", catalog)
-    return BUILTIN_DESCRIPTIONS.get((oid, rel.id)) if rel is not None else None
+    return rel.id if rel is not None else None
+
+
+def obj_description(stmt, oid, catalog=None):
+    """pg_description's text of an object (objsubid 0); without a catalog name, of any
+    object with that OID (PostgreSQL's deprecated form)."""
+    d = _descriptions(stmt)
+    if catalog is None:
+        return next((text for (o, _c, sub), text in sorted(d.items())
+                     if o == oid and sub == 0), None)
+    return d.get((oid, _catalog_oid(catalog), 0))
+
+
+def col_description(stmt, oid, attnum):
+    from .syscat import oids
+    return _descriptions(stmt).get((oid, oids.PG_CLASS, attnum))
+
+
+def shobj_description(stmt, oid, catalog):
+    from .syscat.builders import PG_AUTHID, PG_DATABASE, SysContext, shared_descriptions
+    # (pg_authid is not emulated, its OID is still the classoid of role comments)
+    classoid = {"pg_authid": PG_AUTHID, "pg_database": PG_DATABASE}.get(catalog) \
+        or _catalog_oid(catalog)
+    return shared_descriptions(SysContext(stmt)).get((oid, classoid))
 
 
 def partition_ancestors(stmt, oid):
@@ -524,10 +547,10 @@ def _register():
     r("pg_relation_is_publishable", (REGCLASS,), BOOL,
       s(lambda st, o: _model(st).relation(o) is not None and
         _model(st).relation(o)[0].kind == "table"), needs_ctx=True)
-    r("obj_description", (OID,), TXT, obj_description)
-    r("obj_description", (OID, NAME), TXT, obj_description)
-    r("col_description", (OID, I4), TXT, lambda o, n: None)
-    r("shobj_description", (OID, NAME), TXT, lambda o, c: None)
+    r("obj_description", (OID,), TXT, s(obj_description), needs_ctx=True)
+    r("obj_description", (OID, NAME), TXT, s(obj_description), needs_ctx=True)
+    r("col_description", (OID, I4), TXT, s(col_description), needs_ctx=True)
+    r("shobj_description", (OID, NAME), TXT, s(shobj_description), needs_ctx=True)
     # encodings
     from .syscat import pgdata
     enc = dict(pgdata.ENCODINGS)

@@ -509,9 +509,9 @@ def _timeout_ms(value) -> float:
 
 _WRITES = (ast.Insert, ast.Update, ast.Delete, ast.Truncate, ast.CreateTable, ast.Drop,
            ast.CreateIndex, ast.AlterTable, ast.CreateView, ast.CreateSequence,
-           ast.CreateSchema)
+           ast.CreateSchema, ast.Comment)
 
 
 def _verb(stmt) -> str:
     return {ast.Insert: "INSERT", ast.Update: "UPDATE", ast.Delete: "DELETE",
-            ast.Truncate: "TRUNCATE TABLE"}.get(type(stmt), "CREATE")
+            ast.Truncate: "TRUNCATE TABLE", ast.Comment: "COMMENT"}.get(type(stmt), "CREATE")

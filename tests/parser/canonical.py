@@ -497,6 +497,8 @@ def alter_action(a: A.AlterAction) -> str:
         return f"RENAME COLUMN {ident(a.name)} TO {ident(a.new_name)}"
     if k == "rename_table":
         return f"RENAME TO {ident(a.new_name)}"
+    if k == "rename_constraint":
+        return f"RENAME CONSTRAINT {ident(a.name)} TO {ident(a.new_name)}"
     if k == "owner":
         return f"OWNER TO {ident(a.name)}"
     raise ValueError(k)
@@ -565,8 +567,16 @@ def statement(s) -> str:  # noqa: C901 - one branch per statement type
         out += " NULLS NOT DISTINCT" if s.nulls_not_distinct else ""
         return out + (f" WHERE {expr(s.where)}" if s.where is not None else "")
     if t is A.AlterTable:
-        return (f"ALTER TABLE {'IF EXISTS ' if s.if_exists else ''}{dotted(s.name.parts)} "
-                + ", ".join(alter_action(a) for a in s.actions))
+        return (f"ALTER {s.kind.upper()} {'IF EXISTS ' if s.if_exists else ''}"
+                f"{dotted(s.name.parts)} " + ", ".join(alter_action(a) for a in s.actions))
+    if t is A.Comment:
+        target = dotted(s.name.parts)
+        if s.kind == "column":
+            target = dotted(s.name.parts + (s.column,))
+        elif s.kind == "constraint":
+            target = f"{ident(s.constraint)} ON {target}"
+        text = "NULL" if s.text is None else string(s.text)
+        return f"COMMENT ON {s.kind.upper()} {target} IS {text}"
     if t is A.CreateView:
         out = "CREATE " + ("OR REPLACE " if s.or_replace else "")
         out += ("TEMP " if s.temporary else "") + f"VIEW {dotted(s.name.parts)}"

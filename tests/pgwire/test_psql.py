@@ -18,8 +18,7 @@ source line). Without PostgreSQL those comparisons skip; the assertions on immus
 output still run. One deliberate difference: immusql's parser adds hints to some syntax
 errors (`SELEC 1`: "Perhaps you meant SELECT."), PostgreSQL gives none.
 
-Known gaps are pinned by strict xfails (COMMENT ON is ignored; no `tableoid` system
-column; pg_cast, pg_operator and the text-search catalogs are not emulated); CREATE SCHEMA
+Known gaps are pinned by strict xfails (no `tableoid` system column; pg_cast, pg_operator and the text-search catalogs are not emulated); CREATE SCHEMA
 is not supported (only `public`), which test_second_schema_is_refused_cleanly pins.
 Tab completion needs a terminal and is not tested.
 """
@@ -553,15 +552,29 @@ def test_error_shows_sqlstate_text_and_caret(immu):
                                  "                                      ^\n")
 
 
-# ---------------------------------------------------------------------- known gaps -----
-
-@pytest.mark.xfail(strict=True, reason="COMMENT ON is accepted and ignored: no descriptions "
-                   "for user objects in pg_description (\\dt+, \\d+ Description)")
 def test_comments_show_in_describe(immu, pg):
-    for t in (immu, pg):
-        t.ok("-c", "COMMENT ON TABLE items IS 'things for sale'")
-    same(immu, pg, "-c", "\\dt+ items", normalise=sizes)
+    comments = ("COMMENT ON TABLE items IS 'things for sale'",
+                "COMMENT ON COLUMN items.label IS 'what it is called'",
+                "COMMENT ON SCHEMA public IS 'the shop'",
+                "COMMENT ON ROLE psql_auditors IS 'they audit'")
+    try:
+        for t in (immu, pg):
+            for sql in comments:
+                t.ok("-c", sql)
+        out = same(immu, pg, "-A", "-c", "\\dt+ items", normalise=sizes)
+        assert "things for sale" in out
+        assert "what it is called" in same(immu, pg, "-c", "\\d+ items")
+        assert "the shop" in same(immu, pg, "-c", "\\dn+")
+        assert "they audit" in same(immu, pg, "-c", f"\\du+ {ROLE_PATTERN}")
+    finally:  # the module's other tests compare descriptions too
+        for t in (immu, pg):
+            t.ok("-c", "COMMENT ON TABLE items IS NULL", "-c",
+                 "COMMENT ON COLUMN items.label IS NULL", "-c",
+                 "COMMENT ON SCHEMA public IS 'standard public schema'", "-c",
+                 "COMMENT ON ROLE psql_auditors IS NULL")
 
+
+# ---------------------------------------------------------------------- known gaps -----
 
 @pytest.mark.xfail(strict=True, reason="no tableoid system column: \\dd and \\dL join "
                    "pg_description ON d.classoid = x.tableoid")

@@ -461,11 +461,6 @@ def test_reflection_matches_postgresql(engine, postgres):
     assert reflect_schema(engine) == expected
 
 
-# ------------------------------------------------------------------------------ gaps --
-
-@pytest.mark.xfail(strict=True, reason="COMMENT ON is parsed as a no-op: user objects get "
-                   "no pg_description rows, so Column(comment=)/Table(comment=) do not "
-                   "reflect and Alembic autogenerate reports them as changed every time")
 def test_comments_are_reflected(engine):
     md = sa.MetaData()
     sa.Table("documented", md, sa.Column("id", Integer, primary_key=True, comment="the key"),
@@ -474,7 +469,15 @@ def test_comments_are_reflected(engine):
     insp = inspect(engine)
     assert insp.get_table_comment("documented") == {"text": "a documented table"}
     assert [c["comment"] for c in insp.get_columns("documented")] == ["the key"]
+    with engine.begin() as conn:  # what Alembic's alter_column(comment=) emits
+        conn.execute(sa.text("COMMENT ON COLUMN documented.id IS NULL"))
+        conn.execute(sa.text("COMMENT ON CONSTRAINT documented_pkey ON documented IS 'pk'"))
+    insp = inspect(engine)
+    assert [c["comment"] for c in insp.get_columns("documented")] == [None]
+    assert insp.get_pk_constraint("documented")["comment"] == "pk"
 
+
+# ------------------------------------------------------------------------------ gaps --
 
 @pytest.mark.xfail(strict=True, raises=sa.exc.ProgrammingError,
                    reason="CREATE TYPE ... AS ENUM (user-defined types) is not implemented; "

@@ -310,8 +310,8 @@ def pg_extension(sc):
     return [row + (None, None) for row in pgdata.EXTENSIONS]
 
 
-# PostgreSQL 15's descriptions of the built-in objects immusql has (COMMENT ON is accepted
-# and ignored, so user objects have none): (objoid, classoid) -> description
+# PostgreSQL 15's descriptions of the built-in objects immusql has: (objoid, classoid) ->
+# description (COMMENT ON SCHEMA may replace or remove a schema's)
 BUILTIN_DESCRIPTIONS = {
     (2, 2601): "heap table access method",
     (403, 2601): "b-tree index access method",
@@ -327,9 +327,59 @@ BUILTIN_DESCRIPTIONS = {
 }
 
 
+PG_DATABASE, PG_AUTHID = 1262, 1260  # classoids of pg_shdescription rows
+
+
+def descriptions(sc) -> dict:
+    """(objoid, classoid, objsubid) -> description: the built-in objects' and what COMMENT
+    ON stored on relations, columns (objsubid: attnum), indexes, constraints and schemas.
+    Cached with the catalog snapshot's model."""
+    m = sc.model
+    hit = m.rows_cache.get("descriptions")
+    if hit is not None:
+        return hit
+    out = {(o, c, 0): text for (o, c), text in BUILTIN_DESCRIPTIONS.items()}
+    for name, text in getattr(sc.catalog, "schema_comments", {}).items():
+        oid = m.ns_oid.get(name)
+        if oid is not None:
+            out.pop((oid, oids.PG_NAMESPACE, 0), None)
+            if text is not None:
+                out[(oid, oids.PG_NAMESPACE, 0)] = text
+    for rel in m.relations:
+        if rel.comment is not None:
+            out[(rel.id, oids.PG_CLASS, 0)] = rel.comment
+        for col in rel.columns:
+            if col.comment is not None:
+                out[(rel.id, oids.PG_CLASS, col.id)] = col.comment
+        for idx in rel.indexes:
+            if idx.comment is not None:
+                out[(idx.id, oids.PG_CLASS, 0)] = idx.comment
+    for con in m.constraints:
+        obj = con.index if con.index is not None else (con.fk or con.check)
+        text = obj.constraint_comment if con.index is not None else obj.comment
+        if text is not None:
+            out[(con.oid, oids.PG_CONSTRAINT, 0)] = text
+    m.rows_cache["descriptions"] = out
+    return out
+
+
 def pg_description(sc):
-    return [(objoid, classoid, 0, text)
-            for (objoid, classoid), text in sorted(BUILTIN_DESCRIPTIONS.items())]
+    return [key + (text,) for key, text in sorted(descriptions(sc).items())]
+
+
+def shared_descriptions(sc) -> dict:
+    """(objoid, classoid) -> description of databases and roles (COMMENT ON DATABASE |
+    ROLE, kept by the cluster)."""
+    cluster = sc.session.cluster
+    out = {(d.oid, PG_DATABASE): d.comment for d in cluster.databases()
+           if getattr(d, "comment", None) is not None}
+    out.update({(r.oid, PG_AUTHID): r.comment for r in cluster.roles()
+                if getattr(r, "comment", None) is not None})
+    return out
+
+
+def pg_shdescription(sc):
+    return [key + (text,) for key, text in sorted(shared_descriptions(sc).items())]
 
 
 # ------------------------------------------------------------------ cluster -------
@@ -450,7 +500,8 @@ BUILDERS = {
     "pg_proc": (pg_proc, STATIC),
     "pg_language": (pg_language, STATIC),
     "pg_extension": (pg_extension, STATIC),
-    "pg_description": (pg_description, STATIC),
+    "pg_description": (pg_description, CATALOG),
+    "pg_shdescription": (pg_shdescription, SESSION),
     "pg_tablespace": (pg_tablespace, STATIC),
     "pg_roles": (pg_roles, SESSION),
     "pg_user": (pg_user, SESSION),

@@ -20,10 +20,10 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..kv.durable import replace_file
 from ..kv.errors import ProofError
 from ..kv.state import State
 from .errors import TamperedError
@@ -163,22 +163,4 @@ class StateStore:
         body = {"format": FORMAT, "identity": self.identity,
                 "databases": {db: s.to_json() for db, s in sorted(states.items())}}
         data = (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                   dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        dfd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        replace_file(self.path, data)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 
+from .durable import replace_file
 from .errors import ProofError
 from .proofs import (
     DualProof,
@@ -114,22 +114,8 @@ class Verifier:
         return state
 
     def _save(self, state: State) -> None:
-        data = json.dumps(state.to_json(), sort_keys=True).encode("utf-8") + b"\n"
-        directory = self._path.parent
-        fd, tmp = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self._path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        _fsync_dir(directory)
+        replace_file(self._path, json.dumps(state.to_json(), sort_keys=True).encode("utf-8")
+                     + b"\n")
 
 
 def _as_json(proof) -> dict:
@@ -139,17 +125,3 @@ def _as_json(proof) -> dict:
         except ValueError as e:
             raise ProofError(f"proof is not valid JSON: {e}") from e
     return proof
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable; best effort where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

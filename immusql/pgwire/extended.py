@@ -203,12 +203,15 @@ class ExtendedProtocol:
         portal = self.portals.get(stmt.name) if stmt.name else None
         if stmt.move or portal is None or stmt.name in self.session.cursors:
             return
+        prepared.description = _Description(prepared.description.param_types,
+                                            self._portal_columns(portal))
+
+    def _portal_columns(self, portal: Portal):
+        """A portal's row description: from its result once run, else from describing."""
         if portal.result is not None:
-            columns = portal.result.columns
-        else:
-            self.ensure_described(portal.prepared)
-            columns = portal.prepared.description.columns
-        prepared.description = _Description(prepared.description.param_types, columns)
+            return portal.result.columns
+        self.ensure_described(portal.prepared)
+        return portal.prepared.description.columns
 
     def _describe(self, prepared: Prepared):
         """Session.describe, remembered per SQL text and declared types while the catalog
@@ -251,12 +254,7 @@ class ExtendedProtocol:
                     raise errors.InvalidCursorName(f'portal "{name}" does not exist')
                 self._send_columns(cursor.columns, [])
                 return
-            if portal.result is not None:
-                columns = portal.result.columns
-            else:
-                self.ensure_described(portal.prepared)
-                columns = portal.prepared.description.columns
-            self._send_columns(columns, portal.formats)
+            self._send_columns(self._portal_columns(portal), portal.formats)
         else:
             raise errors.ProtocolViolation(f"invalid DESCRIBE message subtype {what[0]}")
 

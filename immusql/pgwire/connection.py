@@ -380,8 +380,10 @@ def _command_line_options(value: str) -> list[tuple[str, str]]:
 
 
 def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"' if not name.replace("_", "").isalnum() \
-        or name != name.lower() else name
+    """A setting name as SET takes it: bare when it is a plain identifier."""
+    if name.replace("_", "").isalnum() and not name[:1].isdigit():
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _quote_literal(value: str) -> str:

@@ -44,6 +44,8 @@ def set_var(ctx, s: ast.SetVar):
     name = _name(s.name)
     if name in READ_ONLY:
         raise errors.CantChangeRuntimeParam(f'parameter "{name}" cannot be changed')
+    if name not in ctx.session.settings and not is_known_setting(name):
+        raise errors.UndefinedObject(f'unrecognized configuration parameter "{s.name}"')
     if not s.values:
         value = DEFAULT_SETTINGS.get(name, "")
     else:
@@ -55,6 +57,20 @@ def set_var(ctx, s: ast.SetVar):
         value = _check_timezone(value)
     ctx.session.settings[name] = value
     return Result("SET")
+
+
+def is_known_setting(name: str) -> bool:
+    """PostgreSQL 15's settings (as pg_settings lists them) and custom `prefix.name` ones
+    are accepted by SET; any other name is a typo PostgreSQL refuses (42704)."""
+    global _KNOWN
+    if _KNOWN is None:
+        from .session import DEFAULT_SETTINGS
+        from .syscat.pgdata import SETTINGS
+        _KNOWN = frozenset(row[0].lower() for row in SETTINGS) | frozenset(DEFAULT_SETTINGS)
+    return name in _KNOWN or "." in name.strip(".")
+
+
+_KNOWN: frozenset | None = None
 
 
 def _check_timezone(value: str) -> str:
@@ -97,4 +113,8 @@ def reset_var(ctx, s: ast.ResetVar):
                                      if k not in READ_ONLY})
     elif name in DEFAULT_SETTINGS:
         ctx.session.settings[name] = DEFAULT_SETTINGS[name]
+    elif name in ctx.session.settings and "." in name:
+        del ctx.session.settings[name]
+    elif not is_known_setting(name):
+        raise errors.UndefinedObject(f'unrecognized configuration parameter "{s.name}"')
     return Result("RESET")

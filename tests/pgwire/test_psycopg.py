@@ -274,3 +274,13 @@ def test_connection_facts(conn):
     assert server_port == conn.info.port and pid == conn.info.backend_pid
     cur = conn.cursor(binary=True)
     assert cur.execute("SELECT inet_client_addr()").fetchone() == (client_addr,)
+
+
+def test_startup_options_are_applied(dsn):
+    with psycopg.connect(dsn + " options='-c statement_timeout=5s -c search_path=public'",
+                         application_name="opt-test") as c:
+        assert c.execute("SHOW statement_timeout").fetchone() == ("5s",)
+        assert c.execute("SHOW search_path").fetchone() == ("public",)
+        assert c.execute("SHOW application_name").fetchone() == ("opt-test",)
+    with pytest.raises(psycopg.OperationalError, match="no_such_setting"):
+        psycopg.connect(dsn + " options='-c no_such_setting=1'")

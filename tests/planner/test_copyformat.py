@@ -1,4 +1,4 @@
-"""COPY's data formats without an engine: planner/copyformat.py.
+"""COPY's data formats without an engine: the planner/copyformat package.
 
 The expected values (rows, messages, SQLSTATEs and CONTEXT lines) were taken from
 PostgreSQL 15; tests/planner/test_copy.py also compares the parser with a live PostgreSQL

@@ -471,6 +471,7 @@ class Query:
     recursive: bool = False
     for_update: bool = False  # FOR UPDATE/SHARE: accepted (snapshot isolation)
     pos: int = field(default=-1, compare=False, repr=False)
+    with_ties: bool = False  # FETCH FIRST n ROWS WITH TIES (limit holds n)
 
 
 # ----------------------------------------------------------------------- DML ------------
@@ -567,6 +568,18 @@ class ColumnDef:
 
 
 @dataclass(frozen=True)
+class TableLike:
+    """LIKE source [INCLUDING|EXCLUDING what ...] in CREATE TABLE: `including` holds the
+    options left on after the list is applied in order ('defaults', 'constraints',
+    'indexes', 'identity', 'generated', 'comments', 'statistics', 'storage',
+    'compression')."""
+
+    source: Name
+    including: tuple[str, ...] = ()
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class TableConstraint:
     """kind: 'primary_key', 'unique' (columns), 'check' (expr), 'foreign_key' (columns,
     ref_table, ref_columns, on_delete, on_update)."""
@@ -596,6 +609,7 @@ class CreateTable:
     pos: int = field(default=-1, compare=False, repr=False)
     as_columns: tuple[str, ...] = ()  # CREATE TABLE t (a, b) AS query
     with_data: bool = True  # False for CREATE TABLE ... AS ... WITH NO DATA
+    likes: tuple[tuple[int, TableLike], ...] = ()  # (columns before it, LIKE clause)
 
 
 @dataclass(frozen=True)

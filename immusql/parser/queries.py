@@ -48,6 +48,12 @@ def unwrap(query):
     return query
 
 
+class _Ties(NamedTuple):
+    """The row count of FETCH FIRST n ROWS WITH TIES."""
+
+    count: object
+
+
 class _Tail(NamedTuple):
     fields: dict  # Query field -> value
     tokens: dict  # Query field -> the token that introduced it (for error positions)
@@ -73,7 +79,10 @@ def _tail(items) -> _Tail:
             if limits_done or kind in fields:
                 raise TokenError(tok.start_pos)
             locks_done = "for_update" in fields
-        fields[kind] = item.value
+        value = item.value
+        if isinstance(value, _Ties):
+            value, fields["with_ties"] = value.count, True
+        fields[kind] = value
         tokens.setdefault(kind, tok)
     return _Tail(fields, tokens)
 
@@ -82,7 +91,8 @@ def _merge(query: Query, tail: _Tail | None, with_: _With | None) -> Query:
     """Clauses written after a parenthesised query go into that query, as PostgreSQL's
     insertSelectOptions() does: `(SELECT .. LIMIT 1) ORDER BY x` sorts, then limits."""
     fields = dict(order_by=query.order_by, limit=query.limit, offset=query.offset,
-                  with_=query.with_, recursive=query.recursive, for_update=query.for_update)
+                  with_=query.with_, recursive=query.recursive, for_update=query.for_update,
+                  with_ties=query.with_ties)
     if with_ is not None:
         if query.with_:
             raise TokenError(with_.pos, message="multiple WITH clauses not allowed")
@@ -91,6 +101,9 @@ def _merge(query: Query, tail: _Tail | None, with_: _With | None) -> Query:
         if kind == "for_update":
             fields[kind] = True
             continue
+        if kind == "with_ties":
+            fields[kind] = value
+            continue
         if fields[kind] not in (None, ()):
             word = "ORDER BY" if kind == "order_by" else kind.upper()
             where = value[0].expr if kind == "order_by" else value
@@ -98,7 +111,15 @@ def _merge(query: Query, tail: _Tail | None, with_: _With | None) -> Query:
             raise TokenError(pos, message=f"multiple {word} clauses not allowed")
         fields[kind] = value
     pos = with_.pos if with_ is not None else query.pos
-    return Query(query.body, pos=pos, **fields)
+    return _check_ties(Query(query.body, pos=pos, **fields), tail)
+
+
+def _check_ties(query: Query, tail: _Tail | None) -> Query:
+    """PostgreSQL's insertSelectOptions(): WITH TIES needs an ORDER BY."""
+    if query.with_ties and not query.order_by:
+        raise TokenError(tail.tokens["limit"].start_pos if tail else query.pos,
+                         message="WITH TIES cannot be specified without ORDER BY clause")
+    return query
 
 
 class QueryRules:
@@ -113,14 +134,14 @@ class QueryRules:
         body, tail = c
         if body.__class__ is Query:
             return _merge(body, tail, None)
-        return Query(body, pos=body.pos, **tail.fields)
+        return _check_ties(Query(body, pos=body.pos, **tail.fields), tail)
 
     def query_with(self, c):
         with_, body, tail = c
         if body.__class__ is Query:
             return _merge(body, tail, with_)
-        return Query(body, with_=with_.ctes, recursive=with_.recursive, pos=with_.pos,
-                     **(tail.fields if tail else {}))
+        return _check_ties(Query(body, with_=with_.ctes, recursive=with_.recursive,
+                                 pos=with_.pos, **(tail.fields if tail else {})), tail)
 
     def query_tail(self, c):
         return _tail(c)
@@ -247,8 +268,9 @@ class QueryRules:
                       Literal(1, "integer", pos=tok.start_pos))
 
     def fetch_with_ties(self, c):
-        raise TokenError(c[0].start_pos, message="FETCH ... WITH TIES is not supported",
-                         error_class=errors.FeatureNotSupported)
+        tok, count = c
+        return Tagged("limit", tok, _Ties(count if count is not None else
+                                          Literal(1, "integer", pos=tok.start_pos)))
 
     def fetch_count_neg(self, c):
         node = c[0]

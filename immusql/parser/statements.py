@@ -27,10 +27,15 @@ from .ast import (
     OnConflict,
     RowExpr,
     TableConstraint,
+    TableLike,
     Truncate,
     Update,
 )
 from .common import TokenError, name_of, pos_of
+
+# what INCLUDING ALL turns on in CREATE TABLE (LIKE ...), in PostgreSQL's order
+LIKE_OPTIONS = ("comments", "compression", "constraints", "defaults", "generated", "identity",
+                "indexes", "statistics", "storage")
 
 _ATTRIBUTES = {"deferrable": {"deferrable": True}, "not_deferrable": {"deferrable": False},
                "initially_deferred": {"initially_deferred": True, "deferrable": True},
@@ -154,10 +159,15 @@ class DdlRules:
                       temporary=bool(temporary), pos=tok.start_pos)
         if body[0] == "columns":
             _, elements, options = body
+            likes, n = [], 0
+            for e in elements:
+                if e.__class__ is TableLike:
+                    likes.append((n, e))
+                n += e.__class__ is ColumnDef
             return CreateTable(
                 columns=tuple(e for e in elements if e.__class__ is ColumnDef),
                 constraints=tuple(e for e in elements if e.__class__ is TableConstraint),
-                options=options or (), **common)
+                options=options or (), likes=tuple(likes), **common)
         _, names, options, query, with_data = body
         return CreateTable(columns=(), as_query=query, options=options or (),
                            as_columns=tuple(names or ()), with_data=with_data is not False,
@@ -168,6 +178,23 @@ class DdlRules:
 
     def unlogged(self, c):
         return False
+
+    def table_like(self, c):
+        tok, rel, options = c[0], c[1], c[2:]
+        on: list[str] = []
+        for including, what in options:
+            words = LIKE_OPTIONS if what == "all" else (what,)
+            on = [w for w in on if w not in words] + (list(words) if including else [])
+        return TableLike(rel.name, tuple(w for w in LIKE_OPTIONS if w in on), pos=rel.pos)
+
+    def like_including(self, c):
+        return True, c[-1]
+
+    def like_excluding(self, c):
+        return False, c[-1]
+
+    def like_what(self, c):
+        return str(c[0]).lower()
 
     def table_columns(self, c):
         return "columns", c[:-1], c[-1]

@@ -8,7 +8,7 @@ Creating an index or a constraint over existing rows builds (and checks) it righ
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .. import errors
 from ..parser import ast
@@ -78,11 +78,35 @@ def create_table(ctx, ct: ast.CreateTable):
         return _create_table_as(ctx, ct, schema)
     cat, (table_id,) = cat.allocate_ids(1)
     columns, sequences, checks, pk, uniques, fks = [], [], [], None, [], []
+    like_indexes = []  # (source relation, Index) of LIKE ... INCLUDING INDEXES
     seen = set()
-    for i, cd in enumerate(ct.columns):
+    for i, cd in enumerate(_with_likes(ctx, ct)):
         if cd.name in seen:
             raise errors.DuplicateColumn(f'column "{cd.name}" specified more than once')
         seen.add(cd.name)
+        if isinstance(cd, _LikeColumn):
+            col, seq, cat = _like_column(cat, schema, name, cd, i + 1)
+            if seq is not None:
+                sequences.append(seq)
+            columns.append(col)
+            src, inc = cd.source, cd.including
+            if cd.first and "constraints" in inc:
+                for chk in src.checks:
+                    checks.append((chk.name, chk.expr, src.column_by_id(chk.column).name
+                                   if chk.column is not None else None))
+            if cd.first and "indexes" in inc:
+                for idx in src.indexes:
+                    names = tuple(src.column_by_id(c).name for c in idx.columns)
+                    if idx.primary:
+                        if pk is not None:
+                            raise errors.InvalidTableDefinition(
+                                f'multiple primary keys for table "{name}" are not allowed')
+                        pk = (None, names)
+                    elif idx.constraint:
+                        uniques.append((None, names))
+                    else:
+                        like_indexes.append((names, idx))
+            continue
         col, seq, cat = _column(ctx, cat, schema, name, cd, i + 1)
         if seq is not None:
             sequences.append(seq)
@@ -121,6 +145,13 @@ def create_table(ctx, ct: ast.CreateTable):
         rel, cat = _add_unique(ctx, cat, rel, con_name, cols)
     for con_name, expr, col in checks:
         rel = _add_check(ctx, rel, con_name, expr, col)
+    for names, idx in like_indexes:
+        cat = cat.with_relation(rel)  # so that the index names below see the ones before
+        cat, (idx_id,) = cat.allocate_ids(1)
+        idx_name = _free_name(cat, schema, f"{name}_{'_'.join(names)}_idx")
+        rel = replace(rel, indexes=rel.indexes + (
+            Index(idx_id, idx_name, _col_ids(rel, names), idx.unique,
+                  descending=idx.descending),))
     cat = cat.with_relation(rel)
     for spec in fks:
         rel = _add_fk(ctx, cat, rel, *spec)
@@ -130,6 +161,53 @@ def create_table(ctx, ct: ast.CreateTable):
         cat = cat.with_relation(seq)
     _commit_catalog(ctx, cat, [rel] + [cat.relations[s.id] for s in sequences])
     return _result("CREATE TABLE")
+
+
+@dataclass(frozen=True)
+class _LikeColumn:
+    """A column CREATE TABLE copies from LIKE `source` (its `column`)."""
+
+    name: str
+    column: Column
+    source: Relation
+    including: tuple[str, ...]
+    first: bool  # the LIKE clause's first column: its constraints and indexes go with it
+
+
+def _with_likes(ctx, ct: ast.CreateTable) -> list:
+    """The column definitions of CREATE TABLE with each LIKE clause's columns in its place
+    (PostgreSQL's transformTableLikeClause)."""
+    if not ct.likes:
+        return list(ct.columns)
+    out = list(ct.columns)
+    for at, like in reversed(ct.likes):
+        src = ctx.find_relation(like.source, like.pos)
+        if src.kind not in ("table", "view"):
+            raise errors.WrongObjectType(f'"{src.name}" is not a table, view, materialized '
+                                         "view, composite type, or foreign table")
+        cols = [_LikeColumn(c.name, c, src, like.including, i == 0)
+                for i, c in enumerate(src.columns)]
+        out[at:at] = cols
+    return out
+
+
+def _like_column(cat, schema, table, lc: _LikeColumn, col_id):
+    """Name, type and NOT NULL always; the default with INCLUDING DEFAULTS (a serial's
+    nextval of the source's sequence too), identity (with a new sequence) with INCLUDING
+    IDENTITY, the comment with INCLUDING COMMENTS."""
+    c, inc = lc.column, lc.including
+    seq = None
+    default, sequence, identity = None, None, None
+    if "defaults" in inc:
+        default = c.default
+        if c.identity is None:
+            sequence = c.sequence
+    if c.identity is not None and "identity" in inc:
+        cat, seq = _owned_sequence(cat, schema, f"{table}_{c.name}_seq", c.type)
+        identity, sequence = c.identity, seq.id
+    col = Column(col_id, c.name, c.type, c.not_null, default, identity, sequence,
+                 c.comment if "comments" in inc else None)
+    return col, seq, cat
 
 
 def _create_table_as(ctx, ct, schema):

@@ -58,13 +58,20 @@ class QueryPlanner:
             for cte in q.with_:
                 self._register_cte(cte, q.recursive, outer)
             body = q.body
+            ties = q.with_ties
             if isinstance(body, ast.Select):
-                plan = self.plan_select(body, q.order_by, outer)
+                # WITH TIES keys may be hidden sort columns: limit before they are dropped
+                hook = (lambda op, keys: self._limit(Plan(op, []), q.limit, q.offset, outer,
+                                                     keys).op) if ties else None
+                plan = self.plan_select(body, q.order_by, outer, hook)
+                if not ties:
+                    plan = self._limit(plan, q.limit, q.offset, outer)
             else:
                 plan = self.plan_body(body, outer)
                 if q.order_by:
                     plan = self._order_outputs(plan, q.order_by)
-            plan = self._limit(plan, q.limit, q.offset, outer)
+                plan = self._limit(plan, q.limit, q.offset, outer,
+                                   plan.op.keys if ties else None)
             if self.ctx.describing:  # type the parameters of CTEs nothing reads, too
                 for cte in q.with_:
                     if self.ctx.ctes.get(cte.name, ("",))[0] == "lazy":
@@ -164,7 +171,7 @@ class QueryPlanner:
         return Plan(ops.SetOp(s.op, s.all, lop, rop), cols)
 
     # ------------------------------------------------------------------ SELECT ----------
-    def plan_select(self, sel: ast.Select, order_by, outer) -> Plan:
+    def plan_select(self, sel: ast.Select, order_by, outer, limit_hook=None) -> Plan:
         from .fromclause import FromPlanner
         scope = Scope(parent=outer)
         op = FromPlanner(self, scope).plan_from(sel.from_, sel.where)
@@ -253,6 +260,8 @@ class QueryPlanner:
                 op = ops.Distinct(op, [_slot(i) for i in range(width)] if extra else None)
             if order_keys:
                 op = ops.Sort(op, order_keys)
+        if limit_hook is not None:  # FETCH ... WITH TIES, on the sorted rows
+            op = limit_hook(op, order_keys)
         if extra:
             op = ops.Project(op, [_slot(i) for i in range(width)])
         return Plan(op, cols)
@@ -462,7 +471,8 @@ class QueryPlanner:
             keys.append(ops.SortKey(_slot(slot), o.descending, o.nulls_first))
         return Plan(ops.Sort(plan.op, keys), plan.columns)
 
-    def _limit(self, plan: Plan, limit, offset, outer) -> Plan:
+    def _limit(self, plan: Plan, limit, offset, outer, ties=None) -> Plan:
+        """LIMIT/OFFSET over `plan`; `ties`: the SortKeys of FETCH ... WITH TIES."""
         if limit is None and offset is None:
             return plan
         comp = ExprCompiler(outer or Scope(), self.ctx, clause="LIMIT")
@@ -478,7 +488,10 @@ class QueryPlanner:
             return v
         n = value(limit, "LIMIT", errors.InvalidRowCountInLimitClause)
         skip = value(offset, "OFFSET", errors.InvalidRowCountInResultOffsetClause) or 0
-        return Plan(ops.Limit(plan.op, n, skip), plan.columns)
+        # a NULL count means no limit, WITH TIES too: PostgreSQL's planner drops a Limit
+        # whose count is a NULL constant (limit_needed) before the executor could complain
+        return Plan(ops.Limit(plan.op, n, skip, ties=None if ties is None else
+                              [k.fn for k in ties]), plan.columns)
 
 
 class ProjectSet(ops.Operator):

@@ -77,10 +77,11 @@ class Limit(Operator):
     name = "Limit"
 
     def __init__(self, child: Operator, limit: int | None, offset: int = 0,
-                 label: str | None = None):
+                 label: str | None = None, ties: Sequence[RowFn] | None = None):
         super().__init__([child], child.columns, label)
         self.limit = limit
         self.offset = offset or 0
+        self.ties = ties  # WITH TIES: the ORDER BY key functions of the (sorted) input
 
     def __iter__(self):
         if self.limit is not None and self.limit < 0:
@@ -89,8 +90,25 @@ class Limit(Operator):
             raise data_error("OFFSET must not be negative", "2201X")
         if self.limit == 0:
             return iter(())
+        if self.ties is not None and self.limit is not None:
+            return self._with_ties()
         stop = None if self.limit is None else self.offset + self.limit
         return islice(iter(self.children[0]), self.offset, stop)
+
+    def _with_ties(self):
+        """FETCH FIRST n ROWS WITH TIES: the n rows, then every following row whose ORDER BY
+        keys equal the last one's (NULLs and NaNs equal each other, as in sorting)."""
+        fns = self.ties
+        rows = islice(iter(self.children[0]), self.offset, None)
+        last = None
+        for i, row in enumerate(rows):
+            key = tuple(f(row) for f in fns)
+            if i >= self.limit and not all(
+                    a == b or (a is None and b is None) or (a != a and b != b)
+                    for a, b in zip(key, last)):
+                return
+            last = key
+            yield row
 
 
 class Append(Operator):

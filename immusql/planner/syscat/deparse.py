@@ -504,6 +504,11 @@ def query_sql(q, pretty: bool = True, lookup=None) -> str:
     parts.append(_body_sql(q.body, d))
     if q.order_by:
         parts.append("  ORDER BY " + ", ".join(d._order_item(o) for o in q.order_by))
+    if q.with_ties:  # as ruleutils.c: OFFSET first, then the FETCH clause
+        if q.offset is not None:
+            parts.append(" OFFSET " + d.sql(q.offset))
+        parts.append(" FETCH FIRST " + d.sql(q.limit) + " ROWS WITH TIES")
+        return "\n".join(parts)
     if q.limit is not None:
         parts.append(" LIMIT " + d.sql(q.limit))
     if q.offset is not None:

@@ -10,6 +10,8 @@ classes, while `.sqlstate` keeps the precise code.
 
 from __future__ import annotations
 
+import logging
+
 from .kv.errors import (  # noqa: F401 - re-exported: the one error hierarchy
     ConflictError,
     CorruptionError,
@@ -437,6 +439,20 @@ def _register_sql_classes() -> None:
 _register_sql_classes()
 
 
+def as_sql_error(exc: Exception) -> Error:
+    """The error a client gets for anything raised while a statement ran: ours as they
+    are, the store's converted, runaway recursion as 54001, and any other exception (a
+    bug of ours, logged with its traceback) as XX000, so there is always a SQLSTATE."""
+    if isinstance(exc, Error):
+        return exc
+    if isinstance(exc, ImmuSQLError):
+        return from_store_error(exc)
+    if isinstance(exc, RecursionError):
+        return StatementTooComplex("statement is too deeply nested")
+    logging.getLogger("immusql.sql").error("internal error", exc_info=exc)
+    return InternalError(f"internal error: {type(exc).__name__}: {exc}")
+
+
 def from_store_error(e: ImmuSQLError) -> Error:
     """The DB-API error for a store error, keeping the store's precise SQLSTATE."""
     if isinstance(e, Error):
@@ -453,4 +469,5 @@ def from_store_error(e: ImmuSQLError) -> Error:
 
 __all__ = [n for n, v in list(globals().items())
            if isinstance(v, type) and issubclass(v, BaseException)] + ["lookup",
-                                                                      "from_store_error"]
+                                                                      "from_store_error",
+                                                                      "as_sql_error"]

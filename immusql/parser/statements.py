@@ -180,7 +180,7 @@ class DdlRules:
         return False
 
     def table_like(self, c):
-        tok, rel, options = c[0], c[1], c[2:]
+        rel, options = c[1], c[2:]  # c[0]: the LIKE token
         on: list[str] = []
         for including, what in options:
             words = LIKE_OPTIONS if what == "all" else (what,)

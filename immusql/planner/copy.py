@@ -28,7 +28,6 @@ FORMAT binary is refused with 0A000.
 from __future__ import annotations
 
 import datetime
-import logging
 from typing import Callable, Iterator, Protocol
 
 from .. import errors
@@ -38,8 +37,6 @@ from . import copyformat as cf
 from . import types as T
 from .select import OutputColumn
 from .tables import HIDDEN_COLUMNS, row_prefix, unique_probe
-
-log = logging.getLogger("immusql.sql")
 
 _FILE_REFUSED = ("COPY {} a server-side file is not supported; use COPY {} (psql's "
                  "\\copy)")
@@ -88,7 +85,7 @@ class _Statement:
     def fail(self, exc: BaseException) -> errors.Error:
         """End the statement after an error: roll back (autocommit) or abort the block.
         Returns the error to raise (a store or internal error made a SQL one)."""
-        err = _sql_error(exc) if isinstance(exc, Exception) else \
+        err = errors.as_sql_error(exc) if isinstance(exc, Exception) else \
             errors.QueryCanceled("canceling statement due to user request")
         if self.state == "active":
             self.state = "failed"
@@ -126,17 +123,6 @@ def _reraise(st: _Statement, e: BaseException):
     if not isinstance(e, Exception):
         raise e
     raise err from (None if err is e else e)
-
-
-def _sql_error(exc: BaseException) -> errors.Error:
-    if isinstance(exc, errors.Error):
-        return exc
-    if isinstance(exc, ImmuSQLError):
-        return errors.from_store_error(exc)
-    if isinstance(exc, RecursionError):
-        return errors.StatementTooComplex("statement is too deeply nested")
-    log.exception("internal error running COPY", exc_info=exc)
-    return errors.InternalError(f"internal error: {type(exc).__name__}: {exc}")
 
 
 def _check_source(stmt: ast.Copy) -> None:

@@ -46,7 +46,6 @@ from __future__ import annotations
 import sys
 
 from .. import errors
-from ..kv import ImmuSQLError
 from ..parser import ast
 from .context import StatementContext
 from .select import QueryPlanner
@@ -402,8 +401,8 @@ def end_of_block(session, commit: bool) -> errors.Error | None:
             if cursor.hold:
                 try:
                     cursor.persist()
-                except BaseException as e:  # noqa: BLE001 - made a SQL error, raised later
-                    error = _sql_error(e)
+                except Exception as e:  # made a SQL error, raised later
+                    error = errors.as_sql_error(e)
                     break
     for name in ending:  # all of them unless held by a transaction that commits
         cursor = cursors[name]
@@ -429,15 +428,3 @@ def close_all(session) -> None:
     while cursors:
         _, cursor = cursors.popitem()
         cursor.close()
-
-
-def _sql_error(e: BaseException) -> errors.Error:
-    if isinstance(e, errors.Error):
-        return e
-    if isinstance(e, ImmuSQLError):
-        return errors.from_store_error(e)
-    if isinstance(e, RecursionError):
-        return errors.StatementTooComplex("statement is too deeply nested")
-    if isinstance(e, Exception):
-        return errors.InternalError(f"internal error: {type(e).__name__}: {e}")
-    raise e

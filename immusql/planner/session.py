@@ -397,13 +397,8 @@ class Session:
             return run_statement(ctx, stmt)
         except errors.Error:
             raise
-        except ImmuSQLError as e:
-            raise errors.from_store_error(e) from e
-        except RecursionError as e:
-            raise errors.StatementTooComplex("statement is too deeply nested") from e
-        except Exception as e:  # a bug of ours: the client still gets a SQLSTATE (XX000)
-            log.exception("internal error running %s", type(stmt).__name__)
-            raise errors.InternalError(f"internal error: {type(e).__name__}: {e}") from e
+        except Exception as e:  # the store's errors, and our bugs: still a SQLSTATE
+            raise errors.as_sql_error(e) from e
 
     def _transaction_control(self, stmt: ast.Transaction) -> Result:
         kind = stmt.kind

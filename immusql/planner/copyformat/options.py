@@ -55,43 +55,35 @@ class CopyOptions:
         return self.format == "binary"
 
 
-def _as_bool(name: str, value) -> bool:
-    """defGetBoolean: no value, true/false/on/off (any case), 1/0."""
+def _boolean(value) -> bool | None:
+    """defGetBoolean's spellings: no value, true/false/on/off (any case), 1/0; else None."""
     if value is None or value is True or value is False:
         return value is not False
     if isinstance(value, int):
-        if value in (0, 1):
-            return bool(value)
-    elif isinstance(value, str):
-        v = value.lower()
-        if v in ("true", "on"):
-            return True
-        if v in ("false", "off"):
-            return False
-        if v in ("1", "0"):
-            return v == "1"
-    raise errors.SyntaxError(f"{name} requires a Boolean value")
+        return bool(value) if value in (0, 1) else None
+    if isinstance(value, str):
+        return {"true": True, "on": True, "1": True,
+                "false": False, "off": False, "0": False}.get(value.lower())
+    return None
+
+
+def _as_bool(name: str, value) -> bool:
+    b = _boolean(value)
+    if b is None:
+        raise errors.SyntaxError(f"{name} requires a Boolean value")
+    return b
 
 
 def _as_header(value, is_from: bool):
     """defGetCopyHeaderChoice: a Boolean or "match" (COPY FROM only)."""
-    if value is None or value is True or value is False:
-        return value is not False
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value in (0, 1):
-            return bool(value)
-    elif isinstance(value, str):
-        v = value.lower()
-        if v in ("true", "on"):
-            return True
-        if v in ("false", "off"):
-            return False
-        if v == "match":
-            if not is_from:
-                raise errors.FeatureNotSupported(
-                    f'cannot use "{value}" with HEADER in COPY TO')
-            return "match"
-    raise errors.SyntaxError('header requires a Boolean value or "match"')
+    if isinstance(value, str) and value.lower() == "match":
+        if not is_from:
+            raise errors.FeatureNotSupported(f'cannot use "{value}" with HEADER in COPY TO')
+        return "match"
+    b = None if isinstance(value, str) and value in ("0", "1") else _boolean(value)
+    if b is None:  # unlike defGetBoolean, the quoted words '0' and '1' are not Booleans
+        raise errors.SyntaxError('header requires a Boolean value or "match"')
+    return b
 
 
 def _as_string(name: str, value) -> str:

@@ -3,7 +3,7 @@
 The gate lets `Store.close()` wait for calls already inside the store to finish before it
 releases files, and turns every later call into StoreClosedError (55000), so a call racing
 close never reads a closed (or reused) file descriptor. Iterators pass the gate once per
-item, so an abandoned scan cannot keep the store from closing.
+batch of items, so an abandoned scan cannot keep the store from closing.
 
 Argument checks turn a wrong type or range into InvalidArgumentError (22023) at the edge,
 never a TypeError from deep inside.
@@ -12,6 +12,7 @@ never a TypeError from deep inside.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import threading
 
@@ -66,14 +67,21 @@ def iteration(method):
     return gated
 
 
+_MAX_BATCH = 256
+
+
 def _through(gate: Gate, items):
+    """Items pulled in batches inside the gate, yielded outside it. Batches grow from 1
+    to _MAX_BATCH, so a scan that stops early reads little ahead while a long one pays
+    the gate's lock once per batch instead of once per item."""
+    size = 1
     while True:
         with gate:
-            try:
-                item = next(items)
-            except StopIteration:
-                return
-        yield item
+            batch = list(itertools.islice(items, size))
+        yield from batch
+        if len(batch) < size:
+            return
+        size = min(size * 2, _MAX_BATCH)
 
 
 def check_bytes(value, name: str, optional: bool = False) -> None:

@@ -11,6 +11,7 @@ transaction looked at is a conflict, not a lost update.
 from __future__ import annotations
 
 import heapq
+import itertools
 from typing import Iterator
 
 from . import keyspace as ks
@@ -104,6 +105,9 @@ class Transaction:
         own = sorted(((k[1:], v) for k, v in self._writes.items()
                       if k[:1] == ks.PLAIN and k[1:].startswith(prefix) and k[1:] >= lo
                       and (end is None or k[1:] < end)), reverse=desc)
+        if not own:  # nothing of ours to merge in (the usual read): the snapshot's rows
+            yield from self._committed_only(committed, limit, track)
+            return
         own_keys = {k for k, _ in own}
         merged = heapq.merge(
             ((_scan_key(e), 1, e) for e in committed),
@@ -122,6 +126,17 @@ class Transaction:
                 continue  # a tombstone, or a reference whose target is gone
             yield entry
             n += 1
+
+    def _committed_only(self, committed, limit: int | None, track: bool) -> Iterator[Entry]:
+        if limit is not None:
+            committed = itertools.islice(committed, limit)
+        if not track:
+            yield from committed
+            return
+        reads, plain_key = self._reads, ks.plain_key
+        for entry in committed:
+            reads.add(plain_key(_scan_key(entry)))
+            yield entry
 
     def _own_entry(self, key: bytes, value: bytes, md: bytes) -> Entry | None:
         if value[:1] != ks.REFERENCE or is_deleted(md):
@@ -202,6 +217,15 @@ class Transaction:
         self._writes = dict(writes)
         self._reads = set(reads)
 
+    def frozen(self) -> "Transaction":
+        """A read-only view of this transaction as it is now: writes made here later stay
+        invisible to it (one SQL statement reads the state from its start), while keys
+        it reads still count as this transaction's reads for conflict detection."""
+        self._check_active()
+        view = _FrozenView(self._store)
+        view.snapshot, view._writes, view._reads = self.snapshot, dict(self._writes), self._reads
+        return view
+
     @property
     def has_writes(self) -> bool:
         return bool(self._writes)
@@ -240,6 +264,16 @@ class Transaction:
         self._done = True
         self._writes.clear()
         self._reads.clear()
+
+
+class _FrozenView(Transaction):
+    """Transaction.frozen(): reads only; never committed."""
+
+    def _put(self, stored: bytes, value: bytes, md: bytes) -> None:
+        raise InvalidArgumentError("a frozen transaction view cannot write")
+
+    def commit(self) -> TxHeader | None:
+        raise InvalidArgumentError("a frozen transaction view cannot commit")
 
 
 def _scan_key(entry: Entry) -> bytes:

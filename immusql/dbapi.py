@@ -193,7 +193,7 @@ class Cursor:
         if last.columns is not None:
             self.description = [Column(c.name, c.type.oid, None, None, None, None, None)
                                 for c in last.columns]
-            self._rows = [tuple(r) for r in last.rows]
+            self._rows = _client_values(last.columns, last.rows)
         return self
 
     def executemany(self, sql: str, seq_of_params) -> "Cursor":
@@ -237,6 +237,34 @@ class Cursor:
 
     def setoutputsize(self, size, column=None) -> None:
         pass
+
+
+_FLOAT4_OIDS = (700, 1021)  # real, real[]
+
+
+def _client_values(columns, rows) -> list:
+    """Rows as a PostgreSQL client would decode them. A real is held as the double
+    nearest to it, but PostgreSQL prints it with the shortest digits that round-trip
+    (0.1, not 0.10000000149011612) and drivers parse that text, so we do the same."""
+    rows = [tuple(r) for r in rows]
+    reals = [i for i, c in enumerate(columns) if c.type.oid in _FLOAT4_OIDS]
+    if not reals or not rows:
+        return rows
+    from .planner.numerics import format_float4
+
+    def shortest(v):
+        if v is None:
+            return None
+        if isinstance(v, list):
+            return [shortest(x) for x in v]
+        return float(format_float4(v))
+    out = []
+    for r in rows:
+        r = list(r)
+        for i in reals:
+            r[i] = shortest(r[i])
+        out.append(tuple(r))
+    return out
 
 
 class Column(tuple):

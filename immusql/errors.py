@@ -134,6 +134,10 @@ class InvalidEscapeSequence(DataError, sqlstate="22025"):
     pass
 
 
+class InvalidUseOfEscapeCharacter(DataError, sqlstate="2200C"):
+    pass
+
+
 class ArraySubscriptError(DataError, sqlstate="2202E"):
     pass
 
@@ -169,6 +173,10 @@ class UniqueViolation(IntegrityError, sqlstate="23505"):
 
 class CheckViolation(IntegrityError, sqlstate="23514"):
     pass
+
+
+class WithCheckOptionViolation(ProgrammingError, sqlstate="44000"):
+    """A row written through a view WITH CHECK OPTION that the view would not show."""
 
 
 # -- class 25 / 40: transactions -----------------------------------------------------------
@@ -250,6 +258,10 @@ class AmbiguousFunction(ProgrammingError, sqlstate="42725"):
 
 
 class DatatypeMismatch(ProgrammingError, sqlstate="42804"):
+    pass
+
+
+class IndeterminateDatatype(ProgrammingError, sqlstate="42P18"):
     pass
 
 

@@ -214,6 +214,28 @@ class Like(Expr):
 
 
 @dataclass(frozen=True)
+class NamedArg(Expr):
+    """`name => value` (or the older `name := value`) in a function call's arguments;
+    the planner puts them in parameter order (planner/named_args.py)."""
+
+    name: str
+    value: Expr
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class SimilarEscape(Expr):
+    """`x SIMILAR p ESCAPE e` (no TO): only the argument of substring(x SIMILAR p ESCAPE
+    e) may be one, which the parser turns into substring(x, p, e); the planner rejects
+    any other as a syntax error."""
+
+    operand: Expr
+    pattern: Expr
+    escape: Expr
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Case(Expr):
     """CASE [operand] WHEN .. THEN .. [ELSE ..] END."""
 
@@ -301,6 +323,16 @@ class ArraySubquery(Expr):
     """ARRAY(SELECT ...)."""
 
     query: "Query"
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ArrayAssign(Expr):
+    """UPDATE ... SET col[index] = value: `array` with that element replaced."""
+
+    array: Expr
+    index: Expr
+    value: Expr
     pos: int = field(default=-1, compare=False, repr=False)
 
 
@@ -499,6 +531,7 @@ class Insert:
     with_: tuple[CTE, ...] = ()
     pos: int = field(default=-1, compare=False, repr=False)
     recursive: bool = False  # WITH RECURSIVE
+    overriding: str | None = None  # OVERRIDING 'system' | 'user' VALUE
 
 
 @dataclass(frozen=True)
@@ -700,6 +733,7 @@ class CreateView:
     or_replace: bool = False
     pos: int = field(default=-1, compare=False, repr=False)
     temporary: bool = False  # CREATE TEMP VIEW
+    check_option: str | None = None  # WITH [CASCADED | LOCAL] CHECK OPTION
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from .ast import (
     Name,
     Not,
     Quantified,
+    RowExpr,
+    SimilarEscape,
     UnaryOp,
 )
 from .common import MAX_DEPTH, TokenError, pos_of, too_deep
@@ -104,6 +106,7 @@ _INFIX = {
     "NOT_LA ILIKE": (PRED, NONASSOC, "like", "!~~*", (True, True, False)),
     "SIMILAR TO": (PRED, NONASSOC, "like", None, (False, False, True)),
     "NOT_LA SIMILAR TO": (PRED, NONASSOC, "like", None, (True, False, True)),
+    "SIMILAR": (PRED, NONASSOC, "like", None, (False, False, "bare")),  # substring(...)
     # between: (negated, symmetric)
     "BETWEEN": (PRED, NONASSOC, "between", None, (False, False)),
     "BETWEEN SYMMETRIC": (PRED, NONASSOC, "between", None, (False, True)),
@@ -115,6 +118,7 @@ _INFIX = {
     "IS DISTINCT FROM": (IS, NONASSOC, "distinct", None, False),
     "IS NOT DISTINCT FROM": (IS, NONASSOC, "distinct", None, True),
     "AT TIME ZONE": (AT, LEFT, "at_time_zone", None, None),
+    "OVERLAPS": (PRED, NONASSOC, "overlaps", None, None),
 }
 _POSTFIX = {
     "IS NULL": ("isnull", False), "ISNULL": ("isnull", False),
@@ -242,11 +246,23 @@ class ExprBuilder:
             node = Quantified(op.arg, right.quantifier, left, right.value, pos=pos_of(left))
         elif build == "binary":
             node = BinaryOp(op.arg, left, right, pos=pos_of(left))
+        elif build == "like" and op.flags[2] == "bare":
+            if escape is None:
+                raise TokenError(op.pos)
+            node = SimilarEscape(left, right, escape, pos=op.pos)
         elif build == "like":
             negated, insensitive, similar = op.flags
             node = Like(left, right, escape, negated, insensitive, similar, pos=pos_of(left))
         elif build == "distinct":
             node = IsDistinctFrom(left, right, op.flags, pos=pos_of(left))
+        elif build == "overlaps":  # (a, b) OVERLAPS (c, d) is overlaps(a, b, c, d)
+            for side, row in (("left", left), ("right", right)):
+                if row.__class__ is not RowExpr:
+                    raise TokenError(op.pos)
+                if len(row.items) != 2:
+                    raise TokenError(pos_of(row), message="wrong number of parameters on "
+                                     f"{side} side of OVERLAPS expression")
+            node = FuncCall(Name(("overlaps",)), left.items + right.items, pos=op.pos)
         else:  # at_time_zone: PostgreSQL's timezone(zone, value)
             node = FuncCall(Name(("timezone",)), (right, left), pos=pos_of(left))
         operands[-1] = node

@@ -10,7 +10,7 @@ USER ... become calls without arguments (or with the precision) named by the key
 
 from __future__ import annotations
 
-from .ast import FrameBound, FuncCall, Literal, Name, WindowSpec
+from .ast import FrameBound, FuncCall, Literal, Name, NamedArg, SimilarEscape, WindowSpec
 from .common import FuncName, TokenError, dotted, name_of, pos_of
 
 _TRIM_FUNCTIONS = {None: "btrim", "BOTH": "btrim", "LEADING": "ltrim", "TRAILING": "rtrim"}
@@ -36,6 +36,21 @@ class FunctionRules:
     def call_star(self, c):
         fname = c[0]
         return FuncCall(fname.name, star=True, pos=fname.pos)
+
+    def func_arg_list(self, c):
+        """Arguments; named ones (`x => 1`) may only follow the positional ones."""
+        seen_named = False
+        for a in c:
+            if a.__class__ is NamedArg:
+                seen_named = True
+            elif seen_named:
+                raise TokenError(pos_of(a),
+                                 message="positional argument cannot follow named argument")
+        return c
+
+    def named_arg(self, c):
+        name, _, value = c
+        return NamedArg(name_of(name), value, pos=name.start_pos)
 
     def call_args(self, c):
         fname, quantifier, args, order = c
@@ -128,6 +143,10 @@ class FunctionRules:
     def plain_special_func(self, c):
         """COALESCE, GREATEST, LEAST, NULLIF, and OVERLAY/SUBSTRING with plain arguments."""
         tok, args = c
+        if args and len(args) == 1 and args[0].__class__ is SimilarEscape and \
+                name_of(tok) == "substring":
+            a = args[0]
+            args = (a.operand, a.pattern, a.escape)
         return _call(name_of(tok), args or (), tok.start_pos)
 
     def position_func(self, c):

@@ -67,17 +67,31 @@ class DmlRules:
     """Transformer callbacks for INSERT, UPDATE, DELETE and TRUNCATE."""
 
     def insert_stmt(self, c):
-        with_, tok, rel, alias, (columns, source, default_values), on_conflict, returning = c
+        with_, tok, rel, alias, rest, on_conflict, returning = c
+        columns, source, default_values = rest[:3]
         return Insert(rel.name, columns, source, default_values, on_conflict,
                       tuple(returning or ()), name_of(alias) if alias is not None else None,
                       with_.ctes if with_ else (), recursive=bool(with_ and with_.recursive),
-                      pos=_statement_pos(with_, tok))
+                      pos=_statement_pos(with_, tok),
+                      overriding=rest[3] if len(rest) > 3 else None)
 
     def insert_query(self, c):
         return (), c[0], False
 
     def insert_cols_query(self, c):
         return c[0], c[1], False
+
+    def insert_overriding_query(self, c):
+        return (), c[1], False, c[0]
+
+    def insert_cols_overriding_query(self, c):
+        return c[0], c[2], False, c[1]
+
+    def overriding_system(self, c):
+        return "system"
+
+    def overriding_user(self, c):
+        return "user"
 
     def insert_default(self, c):
         return (), None, True
@@ -120,6 +134,12 @@ class DmlRules:
 
     def set_single(self, c):
         return (name_of(c[0]),), c[1]
+
+    def set_subscript(self, c):  # col[i] = v: the whole column gets the changed array
+        from .ast import ArrayAssign, ColumnRef
+        name = name_of(c[0])
+        return (name,), ArrayAssign(ColumnRef((name,), c[0].start_pos), c[1], c[2],
+                                    c[0].start_pos)
 
     def set_multi(self, c):
         return c[0], c[1]
@@ -359,15 +379,21 @@ class DdlRules:
 
     # --- CREATE VIEW / SEQUENCE / SCHEMA
     def create_view_stmt(self, c):
-        tok, or_replace, temporary, recursive, rel, (columns, _options, query) = c
+        tok, or_replace, temporary, recursive, rel, (columns, _options, query, check) = c
         if recursive is not None:
             raise TokenError(recursive.start_pos, message="CREATE RECURSIVE VIEW is not "
                              "supported", error_class=errors.FeatureNotSupported)
         return CreateView(rel.name, query, tuple(columns or ()), or_replace is not None,
-                          temporary=bool(temporary), pos=tok.start_pos)
+                          temporary=bool(temporary), pos=tok.start_pos, check_option=check)
 
     def view_body(self, c):
         return c
+
+    def check_cascaded(self, c):
+        return "cascaded"
+
+    def check_local(self, c):
+        return "local"
 
     def create_sequence_stmt(self, c):
         tok, _temporary, if_not_exists, rel, options = c[0], c[1], c[2], c[3], dict(c[4:])

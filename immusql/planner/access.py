@@ -1,8 +1,9 @@
 """Access paths: read only the rows a WHERE clause can match, through a key or an index.
 
 For `pk = const` on every primary-key column (or `IN (...)` lists of constants) the rows
-are fetched by key; for equality on every column of a secondary index, through the index.
-Everything else scans the table. The WHERE clause is still applied in full afterwards, so
+are fetched by key; for equality on every column of a secondary index, through the index;
+for bounds on the key (`pk > x`, BETWEEN, a leading part of a composite key), by a range
+of keys (key_range.py). Everything else scans the table. The WHERE clause is still applied in full afterwards, so
 an access path only ever narrows what is read, never what is returned.
 """
 
@@ -11,10 +12,10 @@ from __future__ import annotations
 from .. import errors
 from ..kv import KeyNotFoundError
 from ..parser import ast
-from . import casts, keys
+from . import casts, index_exprs, key_range, keys
 from .expr import ExprCompiler
 from .scope import Scope
-from .tables import HIDDEN_COLUMNS, index_prefix
+from .tables import HIDDEN_COLUMNS, index_prefix, index_types
 
 
 class KeyLookup:
@@ -28,7 +29,7 @@ class KeyLookup:
     def __iter__(self):
         codec = self.ctx.codec(self.rel)
         decode = codec.decode
-        tx = self.ctx.tx
+        tx = self.ctx.snapshot_tx or self.ctx.tx
         seen = set()
         for values in _combinations([[f() for f in fns] for fns in self.value_lists]):
             if any(v is _NO_MATCH for v in values):
@@ -58,14 +59,15 @@ class IndexLookup:
 
     def __iter__(self):
         codec = self.ctx.codec(self.rel)
-        types_ = tuple(codec.types[c] for c in self.index.columns)
-        tx = self.ctx.tx
+        types_ = index_types(self.index, codec)[:len(self.value_lists)]
+        tx = self.ctx.snapshot_tx or self.ctx.tx
         seen = set()
         for values in _combinations([[f() for f in fns] for fns in self.value_lists]):
             if any(v is _NO_MATCH for v in values):
                 continue
-            prefix = index_prefix(self.index.id) + keys.encode_key(
-                values, types_, self.index.descending or None)
+            # no values: every entry (a partial index whose predicate the query implies)
+            prefix = index_prefix(self.index.id) + (keys.encode_key(
+                values, types_, self.index.descending or None) if values else b"")
             for e in tx.scan(prefix, track=self.ctx.track_reads):
                 row_key = e.value
                 if row_key in seen:
@@ -87,17 +89,59 @@ def choose(ctx, rel, alias: str, conjuncts, outer) -> object | None:
     if not conjuncts:
         return None
     by_column = _constant_equalities(ctx, rel, alias, conjuncts, outer)
-    if not by_column:
-        return None
     if rel.primary_key and all(c in by_column for c in rel.primary_key):
         cols = ", ".join(rel.column_by_id(c).name for c in rel.primary_key)
         return KeyLookup(ctx, rel, [by_column[c] for c in rel.primary_key],
                          f"Index Scan using {rel.name}_pkey on {rel.name}  (key: {cols})")
+    found = None
+    if by_column or not all(i.plain for i in rel.indexes):
+        found = _secondary(ctx, rel, alias, conjuncts, outer, by_column)
+    if found is None:  # a key prefix or a key range (pk > x, BETWEEN)
+        found = key_range.choose(ctx, rel, alias, conjuncts, outer, _row_free)
+    return found
+
+
+def _secondary(ctx, rel, alias, conjuncts, outer, by_column):
+    """A lookup through the first secondary index with equality on every key (column or
+    expression) whose predicate, if partial, the query implies; else a partial index's
+    entries (only the rows its predicate admits) when the query implies the predicate."""
+    partial = None
     for idx in rel.indexes:
-        if idx.primary or not all(c in by_column for c in idx.columns):
+        if idx.primary:
             continue
-        return IndexLookup(ctx, rel, idx, [by_column[c] for c in idx.columns],
-                           f"Index Scan using {idx.name} on {rel.name}")
+        if idx.predicate is not None and not index_exprs.implied(idx.predicate, conjuncts,
+                                                                   alias):
+            continue
+        lists = []
+        for i, c in enumerate(idx.columns):
+            e = idx.exprs[i] if idx.exprs else None
+            fns = by_column.get(c) if e is None else \
+                _expression_equality(ctx, rel, alias, conjuncts, outer, idx, i)
+            if fns is None:
+                break
+            lists.append(fns)
+        label = f"Index Scan using {idx.name} on {rel.name}"
+        if len(lists) == len(idx.columns):
+            return IndexLookup(ctx, rel, idx, lists, label)
+        if idx.predicate is not None and partial is None:
+            partial = IndexLookup(ctx, rel, idx, [], label)
+    return partial
+
+
+def _expression_equality(ctx, rel, alias, conjuncts, outer, idx, i) -> list | None:
+    """Key value functions for key `i` (an expression) from `expr = constant` conjuncts."""
+    want = idx.exprs[i]
+    comp = ExprCompiler(outer or Scope(), ctx)
+    for c in conjuncts:
+        if not (isinstance(c, ast.BinaryOp) and c.op == "="):
+            continue
+        for a, b in ((c.left, c.right), (c.right, c.left)):
+            if _row_free(b) and index_exprs.unqualified(a, alias) == want:
+                key_type = index_types(idx, ctx.codec(rel))[i]
+                try:
+                    return [_key_value(comp.compile(b), key_type)]
+                except (_NotConstant, errors.Error):
+                    continue
     return None
 
 

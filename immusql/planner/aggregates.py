@@ -120,6 +120,22 @@ def _strict_step(fn):
     return step
 
 
+def _array_accum(s, v):
+    """array_agg(anyarray): the inputs become the rows of an array one dimension up, so
+    each must be a non-null, non-empty array shaped like the first."""
+    from ..errors import ArraySubscriptError, NullValueNotAllowed
+    if v is None:
+        raise NullValueNotAllowed("cannot accumulate null arrays")
+    if s is None:
+        if not v:
+            raise ArraySubscriptError("cannot accumulate empty arrays")
+        s = []
+    elif T.array_shape(v) != T.array_shape(s[0]):
+        raise ArraySubscriptError("cannot accumulate arrays of different dimensionality")
+    s.append(v)
+    return s
+
+
 def _build(name, params, elem) -> tuple:
     """(init, step, final, result) for a resolved aggregate signature."""
     t = params[0] if params else None
@@ -179,7 +195,13 @@ def _build(name, params, elem) -> tuple:
         key = sort_key(t)
         better = (lambda a, b: key(a) < key(b)) if name == "min" else \
             (lambda a, b: key(b) < key(a))
-        return none, _strict_step(lambda s, v: v if s is None or better(v, s) else s), ident, t
+        if t.oid == T.BPCHAR.oid:  # bpchar_larger/smaller keep the first of equals
+            return none, _strict_step(lambda s, v: v if s is None or better(v, s) else s), \
+                ident, t
+        # int4larger, numeric_larger, interval_larger...: a tie takes the newer value,
+        # which shows for equal but distinct values (1.0 vs 1.00, '1 mon' vs '30 days')
+        return none, _strict_step(lambda s, v: v if s is None or not better(s, v) else s), \
+            ident, t
     if name in ("bool_and", "every"):
         return none, _strict_step(lambda s, v: v if s is None else (s and v)), ident, T.BOOL
     if name == "bool_or":
@@ -201,6 +223,8 @@ def _build(name, params, elem) -> tuple:
             return s
         join = "".join if oid != T.BYTEA.oid else b"".join
         return none, sstep, lambda s: None if s is None else join(s), t
+    if name == "array_agg" and t.element is not None:
+        return none, _array_accum, lambda s: None if s is None else list(s), t.base
     if name == "array_agg":
         def astep(s, v):
             if s is None:

@@ -296,6 +296,18 @@ def coerce_unknown(text: str, target: SqlType, **kw):
 
 # ---------------------------------------------------------------- common type --
 
+def resolve_common_type(types, context: str = "UNION") -> SqlType:
+    """common_type over inputs that may include untyped literals (unknown): those take
+    the common type but, as in PostgreSQL's select_common_typmod, make its typmod -1
+    (VALUES ('a'::char(3)), ('b') gives bpchar, so 'b' is not padded)."""
+    types = list(types)
+    known = [t for t in types if t != T.UNKNOWN]
+    if not known:
+        return T.TEXT
+    target = common_type(known, context)
+    return target.base if len(known) < len(types) else target
+
+
 def common_type(types, context: str = "UNION") -> SqlType:
     """PostgreSQL's select_common_type + verification: the type a UNION / CASE /
     COALESCE / VALUES / ARRAY / GREATEST column gets. All-unknown gives text. Mismatched

@@ -60,6 +60,15 @@ class Index:
     constraint: bool = False  # created by a UNIQUE / PRIMARY KEY constraint
     comment: str | None = None  # COMMENT ON INDEX
     constraint_comment: str | None = None  # COMMENT ON CONSTRAINT (PK / UNIQUE)
+    # expression indexes: per key, None (the column in `columns`) or the expression (its
+    # `columns` entry is 0, as PostgreSQL's indkey); () when every key is a column
+    exprs: tuple = ()
+    predicate: ast.Expr | None = None  # partial index: CREATE INDEX ... WHERE predicate
+
+    @property
+    def plain(self) -> bool:
+        """Keys are columns and every row is indexed (foreign keys, ON CONFLICT use it)."""
+        return self.predicate is None and not any(e is not None for e in self.exprs)
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,7 @@ class Relation:
     view_query: ast.Query | None = None
     sequence: dict = field(default_factory=dict)  # start, increment, min, max, cycle, owner
     comment: str | None = None  # COMMENT ON TABLE / VIEW / SEQUENCE
+    check_option: str | None = None  # a view's WITH 'local' | 'cascaded' CHECK OPTION
 
     # -- lookups ------------------------------------------------------------------------
     def column(self, name: str) -> Column | None:
@@ -141,6 +151,8 @@ class Relation:
         # relation without any encodes as it did before comments existed
         if self.comment is not None:
             d["comment"] = self.comment
+        if self.check_option is not None:  # optional, like the comments
+            d["check_option"] = self.check_option
         cols = {c.id: c.comment for c in self.columns if c.comment is not None}
         if cols:
             d["col_comments"] = cols
@@ -153,6 +165,14 @@ class Relation:
         cons.update({f.name: f.comment for f in self.foreign_keys if f.comment is not None})
         if cons:
             d["con_comments"] = cons
+        # expression and partial indexes: optional too, keyed by index id
+        exprs = {i.id: [encode_node(e) for e in i.exprs] for i in self.indexes if i.exprs}
+        if exprs:
+            d["idx_exprs"] = exprs
+        preds = {i.id: encode_node(i.predicate) for i in self.indexes
+                 if i.predicate is not None}
+        if preds:
+            d["idx_preds"] = preds
         return msgpack.packb(d, use_bin_type=True)
 
     @classmethod
@@ -160,6 +180,7 @@ class Relation:
         d = msgpack.unpackb(data, raw=False, strict_map_key=False)
         col_c, idx_c = d.get("col_comments") or {}, d.get("idx_comments") or {}
         con_c = d.get("con_comments") or {}
+        ix_e, ix_p = d.get("idx_exprs") or {}, d.get("idx_preds") or {}
         return cls(
             id=d["id"], schema=d["schema"], name=d["name"], kind=d["kind"],
             columns=tuple(Column(cid, name, type_from_oid(oid, typmod), nn, decode_node(df),
@@ -167,13 +188,16 @@ class Relation:
                           for cid, name, oid, typmod, nn, df, ident, seq in d["columns"]),
             primary_key=tuple(d["pk"]),
             indexes=tuple(Index(i, n, tuple(cols), u, p, tuple(desc), con, idx_c.get(i),
-                                con_c.get(n) if con else None)
+                                con_c.get(n) if con else None,
+                                tuple(decode_node(e) for e in ix_e.get(i, ())),
+                                decode_node(ix_p.get(i)))
                           for i, n, cols, u, p, desc, con in d["indexes"]),
             checks=tuple(Check(n, decode_node(e), c, con_c.get(n)) for n, e, c in d["checks"]),
             foreign_keys=tuple(ForeignKey(n, tuple(c), r, tuple(rc), od, ou, con_c.get(n))
                                for n, c, r, rc, od, ou in d["fks"]),
             next_column_id=d["next_col"], view_query=decode_node(d["view"]),
-            sequence=d["seq"] or {}, comment=d.get("comment"))
+            sequence=d["seq"] or {}, comment=d.get("comment"),
+            check_option=d.get("check_option"))
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,19 @@ def hash_key(v, t: T.SqlType):
     if oid == T.JSONB.oid:
         return jsonvals.normalize_jsonb(v)
     return v
+
+
+# Types whose Python values sort differently from PostgreSQL in ways the sort operators'
+# generic handling (NaN, NULL array elements) does not cover.
+_NEEDS_KEY = frozenset({T.JSONB.oid, T.BPCHAR.oid, T.TIMETZ.oid})
+
+
+def order_fn(fn, t: T.SqlType):
+    """Row function `fn` producing values of type t, wrapped so its results sort in
+    PostgreSQL's order (NULL stays None for NULLS FIRST/LAST); `fn` itself when plain
+    Python order already is PostgreSQL's."""
+    base = t.element if t.element is not None else t
+    if base.oid not in _NEEDS_KEY:
+        return fn
+    key = sort_key(t)
+    return lambda row: None if (v := fn(row)) is None else key(v)

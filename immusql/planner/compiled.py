@@ -20,3 +20,10 @@ class Compiled:
 
 def constant(value, type_: T.SqlType, name: str = "?column?") -> Compiled:
     return Compiled(lambda row, v=value: v, type_, True, value, name)
+
+
+def error_position(node) -> int | None:
+    """The 1-based statement offset an error about `node` points at (PostgreSQL's
+    ErrorResponse P field), or None when the node has no position."""
+    p = getattr(node, "pos", -1)
+    return p + 1 if p is not None and p >= 0 else None

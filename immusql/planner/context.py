@@ -31,6 +31,11 @@ class StatementContext:
         self.inferred: dict[int, T.SqlType] | None = None
         self.soft: set[int] = set()
         self.ctes: dict = {}
+        # reads of a statement with data-modifying CTEs: the transaction as the statement
+        # began (planner/modifying_cte.py); None reads `tx` itself
+        self.snapshot_tx = None
+        # the query whose WITH may hold INSERT/UPDATE/DELETE (only a top-level one may)
+        self.modifying_with = None
         now = datetime.datetime.now(datetime.timezone.utc)
         self.now = session.tx_started_at or now
         self.statement_now = now
@@ -105,6 +110,9 @@ class StatementContext:
         c = self._codecs.get(rel.id)
         if c is None or c.rel is not rel:
             c = self._codecs[rel.id] = TableCodec(rel)
+            if not all(i.plain for i in rel.indexes):
+                from .index_exprs import IndexEval
+                c.make_eval = lambda idx, rel=rel: IndexEval(self, rel, idx)
         return c
 
     # ------------------------------------------------------------------ reads ----------
@@ -132,7 +140,8 @@ class StatementContext:
                 yield decode(e.value) + (e.tx_id, e.revision, False, e.key)
             return
         check = self.session.check_interrupt
-        for n, e in enumerate(self.tx.scan(prefix, track=self.track_reads)):
+        tx = self.snapshot_tx or self.tx
+        for n, e in enumerate(tx.scan(prefix, track=self.track_reads)):
             if not n & 1023:
                 check()  # a cancel request or statement_timeout ends a long scan
             yield decode(e.value) + (e.tx_id or None, e.revision or None, False, e.key)

@@ -24,7 +24,6 @@ from .catalog import (
 )
 from .expr import ExprCompiler
 from .scope import Scope
-from .tables import index_entry, unique_probe
 from .types import INT2, INT4, INT8, type_from_name
 from .writer import TableWriter
 
@@ -96,6 +95,8 @@ def create_table(ctx, ct: ast.CreateTable):
                                    if chk.column is not None else None))
             if cd.first and "indexes" in inc:
                 for idx in src.indexes:
+                    if not idx.plain:
+                        continue  # expression and partial indexes are not copied yet
                     names = tuple(src.column_by_id(c).name for c in idx.columns)
                     if idx.primary:
                         if pk is not None:
@@ -247,7 +248,8 @@ def _column(ctx, cat, schema, table, cd: ast.ColumnDef, col_id):
         elif con.kind == "identity":
             identity = "always" if con.always else "by default"
             not_null = True
-            cat, seq = _owned_sequence(cat, schema, f"{table}_{cd.name}_seq", ctype)
+            cat, seq = _owned_sequence(cat, schema, f"{table}_{cd.name}_seq", ctype,
+                                       dict(con.sequence_options))
     col = Column(col_id, cd.name, ctype, not_null, default, identity,
                  seq.id if seq is not None else None)
     return col, seq, cat
@@ -264,16 +266,25 @@ def _check_default(ctx, expr, ctype) -> None:
         comp.coerce(c, ctype, expr, "assignment")
 
 
-def _owned_sequence(cat, schema, name, ctype):
+def _owned_sequence(cat, schema, name, ctype, options=None):
+    """The sequence behind a serial or identity column; `options` are an identity's
+    sequence options (START WITH, INCREMENT BY, MINVALUE, MAXVALUE, CYCLE)."""
     cat, (seq_id,) = cat.allocate_ids(1)
     base, n = name, 1
     while cat.name_taken(schema, name):
         name = f"{base}{n}"
         n += 1
+    o = options or {}
+    top = SEQ_MAX.get(ctype.oid, (1 << 63) - 1)
+    inc = o.get("increment") or 1
+    lo = o["min_value"] if o.get("min_value") is not None else (1 if inc > 0 else -top - 1)
+    hi = o["max_value"] if o.get("max_value") is not None else (top if inc > 0 else -1)
+    start = o["start"] if o.get("start") is not None else (lo if inc > 0 else hi)
+    if lo >= hi:
+        raise errors.InvalidParameterValue(f"MINVALUE ({lo}) must be less than MAXVALUE ({hi})")
     seq = Relation(seq_id, schema, name, "sequence",
-                   sequence={"start": 1, "increment": 1, "min": 1,
-                             "max": SEQ_MAX.get(ctype.oid, (1 << 63) - 1), "cycle": False,
-                             "type": ctype.oid})
+                   sequence={"start": start, "increment": inc, "min": lo, "max": hi,
+                             "cycle": bool(o.get("cycle")), "type": ctype.oid})
     return cat.with_relation(seq), seq
 
 
@@ -290,7 +301,7 @@ def _col_ids(rel, names) -> tuple[int, ...]:
 def _add_primary_key(ctx, cat, rel, con_name, names):
     ids = _col_ids(rel, names)
     cat, (idx_id,) = cat.allocate_ids(1)
-    name = con_name or _free_name(cat, rel.schema, f"{rel.name}_pkey")
+    name = _claim_name(cat, rel, con_name) or _free_name(cat, rel.schema, f"{rel.name}_pkey")
     cols = tuple(replace(c, not_null=True) if c.id in ids else c for c in rel.columns)
     idx = Index(idx_id, name, ids, unique=True, primary=True, constraint=True)
     return replace(rel, columns=cols, primary_key=ids, indexes=rel.indexes + (idx,)), cat
@@ -300,7 +311,8 @@ def _add_unique(ctx, cat, rel, con_name, names, build: bool = False):
     ids = _col_ids(rel, names)
     cat, (idx_id,) = cat.allocate_ids(1)
     cols = "_".join(rel.column_by_id(i).name for i in ids)
-    name = con_name or _free_name(cat, rel.schema, f"{rel.name}_{cols}_key")
+    name = _claim_name(cat, rel, con_name) or \
+        _free_name(cat, rel.schema, f"{rel.name}_{cols}_key")
     idx = Index(idx_id, name, ids, unique=True, constraint=True)
     new = replace(rel, indexes=rel.indexes + (idx,))
     if build:
@@ -338,7 +350,8 @@ def _add_fk(ctx, cat, rel, con_name, names, ref_table, ref_names, on_delete, on_
     if len(ref_ids) != len(ids):
         raise errors.InvalidForeignKey("number of referencing and referenced columns for "
                                      "foreign key disagree")
-    if not any(i.unique and set(i.columns) == set(ref_ids) for i in parent.indexes):
+    if not any(i.unique and i.plain and set(i.columns) == set(ref_ids)
+               for i in parent.indexes):
         raise errors.InvalidForeignKey(
             "there is no unique constraint matching given keys for referenced table "
             f'"{parent.name}"')
@@ -347,6 +360,15 @@ def _add_fk(ctx, cat, rel, con_name, names, ref_table, ref_names, on_delete, on_
     fk = ForeignKey(name, ids, parent.id, tuple(ref_ids), on_delete or "no action",
                     on_update or "no action")
     return replace(rel, foreign_keys=rel.foreign_keys + (fk,))
+
+
+def _claim_name(cat, rel, name):
+    """`name` for a new index of `rel` (None stays None); 42P07 if a relation or index of
+    the schema has it already: PostgreSQL keeps them in one namespace."""
+    if name is not None and (cat.name_taken(rel.schema, name) or name == rel.name or
+                             any(i.name == name for i in rel.indexes)):
+        raise errors.DuplicateTable(f'relation "{name}" already exists')
+    return name
 
 
 def _free_name(cat, schema, base):
@@ -358,23 +380,8 @@ def _free_name(cat, schema, base):
 
 
 def _build_index(ctx, rel, idx) -> None:
-    codec = ctx.codec(rel)
-    width = len(rel.columns)
-    for r in ctx.table_rows(rel):
-        row, key = r[:width], r[-1]
-        if idx.unique:
-            probe = unique_probe(idx, codec, row)
-            if probe is not None:
-                try:
-                    ctx.tx.get(probe)
-                    cols = [rel.column_by_id(c) for c in idx.columns]
-                    raise errors.UniqueViolation(
-                        f'could not create unique index "{idx.name}"',
-                        detail=f"Key ({', '.join(c.name for c in cols)}) is duplicated.")
-                except KeyError:
-                    pass
-        k, v = index_entry(rel, idx, codec, row, key)
-        ctx.tx.set(k, v)
+    from .index_ddl import build_index
+    build_index(ctx, rel, idx)
 
 
 # ------------------------------------------------------------------------ DROP ---------
@@ -390,23 +397,8 @@ def drop(ctx, d: ast.Drop):
                 raise errors.DependentObjectsStillExist(f"cannot drop schema {n.last}")
         return _result(tags["schema"])
     if d.kind == "index":
-        changed = []
-        for n in d.names:
-            hit = cat.find_index(n, ctx.search_path)
-            if hit is None:
-                if d.if_exists:
-                    continue
-                raise errors.UndefinedObject(f'index "{n}" does not exist')
-            rel, idx = hit
-            if idx.constraint:
-                raise errors.DependentObjectsStillExist(
-                    f'cannot drop index {idx.name} because constraint {idx.name} on table '
-                    f"{rel.name} requires it")
-            rel = replace(rel, indexes=tuple(i for i in rel.indexes if i.id != idx.id))
-            cat = cat.with_relation(rel)
-            changed.append(rel)
-        _commit_catalog(ctx, cat, changed)
-        return _result(tags["index"])
+        from .index_ddl import drop_indexes
+        return drop_indexes(ctx, d)
     kinds = {"table": ("table",), "view": ("view",), "sequence": ("sequence",)}[d.kind]
     removed, changed = [], []
     for n in d.names:
@@ -432,6 +424,9 @@ def drop(ctx, d: ast.Drop):
                                                       if f.ref_table != rel.id))
             cat = cat.with_relation(child)
             changed.append(child)
+        from .views import check_drop  # views reading it: 2BP01, or dropped by CASCADE
+        named = {r.id for r in (cat.find(x, ctx.search_path) for x in d.names) if r}
+        removed += [v.id for v in check_drop(ctx, cat, rel, d.cascade, named)]
         removed.append(rel.id)
         for col in rel.columns:
             if col.sequence is not None and col.sequence in cat.relations:
@@ -445,36 +440,8 @@ def drop(ctx, d: ast.Drop):
 
 # ------------------------------------------------------------------------ INDEX --------
 def create_index(ctx, ci: ast.CreateIndex):
-    cat = ctx.catalog
-    rel = ctx.find_relation(ci.table, ci.pos)
-    if rel.kind != "table":
-        raise errors.WrongObjectType(f'"{rel.name}" is not a table')
-    ids, desc = [], []
-    for ic in ci.columns:
-        if not isinstance(ic.expr, ast.ColumnRef):
-            raise errors.FeatureNotSupported("indexes on expressions are not supported yet")
-        col = rel.column(ic.expr.parts[-1])
-        if col is None:
-            raise errors.UndefinedColumn(f'column "{ic.expr.parts[-1]}" does not exist')
-        ids.append(col.id)
-        desc.append(ic.descending)
-    if ci.where is not None:
-        raise errors.FeatureNotSupported("partial indexes are not supported yet")
-    name = ci.name
-    if name is None:
-        cols = "_".join(rel.column_by_id(i).name for i in ids)
-        name = _free_name(cat, rel.schema, f"{rel.name}_{cols}_idx")
-    elif cat.name_taken(rel.schema, name):
-        if ci.if_not_exists:
-            return _result("CREATE INDEX")
-        raise errors.DuplicateTable(f'relation "{name}" already exists')
-    cat, (idx_id,) = cat.allocate_ids(1)
-    idx = Index(idx_id, name, tuple(ids), ci.unique, descending=tuple(desc)
-                if any(desc) else ())
-    rel = replace(rel, indexes=rel.indexes + (idx,))
-    _build_index(ctx, rel, idx)
-    _commit_catalog(ctx, cat.with_relation(rel), [rel])
-    return _result("CREATE INDEX")
+    from .index_ddl import create_index
+    return create_index(ctx, ci)
 
 
 # ------------------------------------------------------------------------ ALTER --------
@@ -489,13 +456,14 @@ def alter_table(ctx, at: ast.AlterTable):
             return Result("ALTER TABLE",
                           notices=[f'relation "{at.name}" does not exist, skipping'])
         raise errors.UndefinedTable(f'relation "{at.name}" does not exist')
+    before = cat
     for a in at.actions:
         rel, cat = _ALTER[a.kind](ctx, cat, rel, a)
         cat = cat.with_relation(rel)
         ctx.session.tx_catalog = cat
         ctx.catalog = cat
-    _commit_catalog(ctx, cat, [rel] + [r for r in cat.relations.values()
-                                       if r.kind == "sequence" and r.id > rel.id])
+    from .views import changed_relations  # the table, new sequences, views that follow
+    _commit_catalog(ctx, cat, *changed_relations(before, cat))
     return _result("ALTER TABLE")
 
 
@@ -548,8 +516,13 @@ def _drop_column(ctx, cat, rel, a):
         raise errors.DependentObjectsStillExist(
             f"cannot drop column {a.name} of table {rel.name} because other objects depend "
             "on it")
-    indexes = tuple(i for i in rel.indexes if col.id not in i.columns)
-    checks = tuple(c for c in rel.checks if c.column != col.id)
+    from .views import check_drop_column, mentions
+    for v in check_drop_column(ctx, cat, rel, col, a.cascade):  # 2BP01, or CASCADE
+        cat = cat.without_relation(v.id)
+    from .index_ddl import without_column
+    indexes = without_column(rel, col.id)
+    checks = tuple(c for c in rel.checks  # as PostgreSQL, checks using it go with it
+                   if c.column != col.id and not mentions(c.expr, col.name))
     fks = tuple(f for f in rel.foreign_keys if col.id not in f.columns)
     pk = rel.primary_key if col.id not in rel.primary_key else ()
     rel = replace(rel, columns=tuple(c for c in rel.columns if c.id != col.id),
@@ -565,13 +538,17 @@ def _rename_column(ctx, cat, rel, a):
         raise errors.DuplicateColumn(f'column "{a.new_name}" of relation "{rel.name}" '
                                      "already exists")
     cols = tuple(replace(c, name=a.new_name) if c.id == col.id else c for c in rel.columns)
-    return replace(rel, columns=cols), cat
+    from .index_ddl import with_renamed_column
+    from .views import renamed_column  # CHECKs and views follow the rename
+    rel = replace(rel, columns=cols, indexes=with_renamed_column(rel, a.name, a.new_name))
+    return renamed_column(ctx, cat, rel, col, a.new_name)
 
 
 def _rename_table(ctx, cat, rel, a):
     if cat.name_taken(rel.schema, a.new_name):
         raise errors.DuplicateTable(f'relation "{a.new_name}" already exists')
-    return replace(rel, name=a.new_name), cat
+    from .views import renamed_relation  # views reading it follow the rename
+    return renamed_relation(ctx, cat, replace(rel, name=a.new_name), a.new_name)
 
 
 def _add_constraint(ctx, cat, rel, a):
@@ -756,6 +733,16 @@ def _rename_relation(ctx, at: ast.AlterTable):
                                          "already exists")
         rel = replace(rel, indexes=tuple(replace(i, name=new_name) if i.id == idx.id else i
                                          for i in rel.indexes))
+    if idx is None and rel.kind in ("table", "view", "sequence"):  # dependents follow
+        from .views import changed_relations, renamed_relation, renamed_sequence
+        old = cat
+        if rel.kind == "sequence":
+            cat = renamed_sequence(cat, rel, hit[0].name, new_name)
+        else:
+            rel, cat = renamed_relation(ctx, cat, rel, new_name)
+        cat = cat.with_relation(rel)
+        _commit_catalog(ctx, cat, *changed_relations(old, cat))
+        return _result(tag)
     _commit_catalog(ctx, cat.with_relation(rel), [rel])
     return _result(tag)
 
@@ -836,33 +823,8 @@ _ALTER = {
 
 # ------------------------------------------------------------------------ VIEW / SEQ ----
 def create_view(ctx, cv: ast.CreateView):
-    from .select import QueryPlanner
-    cat = ctx.catalog
-    schema = _schema_of(ctx, cv.name)
-    existing = cat.find(ast.Name((schema, cv.name.last)))
-    if existing is not None and not (cv.or_replace and existing.kind == "view"):
-        raise errors.DuplicateTable(f'relation "{cv.name.last}" already exists')
-    plan = QueryPlanner(ctx).plan_query(cv.query)  # validates the query
-    query = cv.query
-    if cv.column_aliases:
-        query = ast.Query(ast.Select(tuple(ast.SelectItem(ast.ColumnRef((c.name,)), alias)
-                                           for c, alias in zip(plan.columns,
-                                                               cv.column_aliases)),
-                                     (ast.SubqueryRef(cv.query, "_v"),)))
-    if existing is not None:
-        rel_id = existing.id
-    else:
-        cat, (rel_id,) = cat.allocate_ids(1)
-    from .catalog import Column
-    cols = tuple(Column(i + 1, alias, c.type) for i, (c, alias) in enumerate(
-        zip(plan.columns, list(cv.column_aliases) + [c.name for c in plan.columns]
-            [len(cv.column_aliases):])))
-    rel = Relation(rel_id, schema, cv.name.last, "view", cols, view_query=query)
-    if existing is not None:  # OR REPLACE keeps the view's comments (same OID, attnums)
-        kept = {c.id: c.comment for c in existing.columns}
-        rel = replace(rel, comment=existing.comment,
-                      columns=tuple(replace(c, comment=kept.get(c.id)) for c in cols))
-    _commit_catalog(ctx, cat.with_relation(rel), [rel])
+    from .views import create_view as create
+    create(ctx, cv, _schema_of(ctx, cv.name), _commit_catalog)
     return _result("CREATE VIEW")
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from .. import errors
 from ..parser import ast
-from . import cursors, ddl, dml, settings, verify
+from . import cursors, ddl, dml, modifying_cte, settings, verify
 from .select import QueryPlanner
 
 
 def run_query(ctx, q: ast.Query):
     from .session import Result
+    if modifying_cte.has_modifying(q):
+        return modifying_cte.run_query(ctx, q)
     if ctx.describing:
         return Result("SELECT", QueryPlanner(ctx).plan_query(q).columns)
     plan = cached_plan(ctx, q)
@@ -114,7 +116,7 @@ def run_explain(ctx, e: ast.Explain):
     from .session import Result
     from .types import TEXT
     stmt = e.statement
-    if not isinstance(stmt, ast.Query):
+    if not isinstance(stmt, ast.Query) or modifying_cte.has_modifying(stmt):
         raise errors.FeatureNotSupported("EXPLAIN of data-modifying statements is not "
                                          "supported yet")
     plan = QueryPlanner(ctx).plan_query(stmt)

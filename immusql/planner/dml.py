@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..parser import ast
+from . import modifying_cte
 from .expr import ExprCompiler, output_name
 from .scope import Scope, ScopeColumn
 from .select import OutputColumn, QueryPlanner, _source_of, bare_params
@@ -22,6 +23,15 @@ def _target(ctx, name: ast.Name, pos: int):
         kind = {"view": "view", "sequence": "sequence"}.get(rel.kind, rel.kind)
         raise errors.WrongObjectType(f'cannot change {kind} "{rel.name}"')
     return rel
+
+
+def _write_target(ctx, name: ast.Name, pos: int, op: str):
+    """(table, ViewTarget or None): an automatically updatable view writes its table."""
+    rel = ctx.find_relation(name, pos)
+    if rel.kind == "view":
+        from . import view_dml
+        return view_dml.target(ctx, rel, op)
+    return _target(ctx, name, pos), None
 
 
 def _returning(ctx, items, scope: Scope):
@@ -57,8 +67,16 @@ def _result(tag: str, count: int, ret_fns, ret_cols, returned):
 # ------------------------------------------------------------------------ INSERT -------
 def run_insert(ctx, ins: ast.Insert):
     if ins.with_:
-        raise errors.FeatureNotSupported("WITH before INSERT is not supported yet")
-    rel = _target(ctx, ins.table, ins.pos)
+        return modifying_cte.run_with(ctx, ins, run_insert)
+    rel, through = _write_target(ctx, ins.table, ins.pos, "insert")
+    if through is not None:
+        if ins.on_conflict:
+            raise errors.FeatureNotSupported("INSERT ... ON CONFLICT on a view is not "
+                                             "supported yet")
+        from dataclasses import replace
+
+        from .view_dml import insert_columns
+        ins = replace(ins, columns=insert_columns(through, ins))
     writer = TableWriter(ctx, rel)
     alias = ins.alias or rel.name
     if ins.columns:
@@ -76,7 +94,8 @@ def run_insert(ctx, ins: ast.Insert):
     positions = [rel.columns.index(c) for c in targets]
     defaults = writer.defaults()
     rows = _source_rows(ctx, ins, rel, targets)
-    scope = table_scope(rel, alias)
+    scope = table_scope(rel, alias) if through is None else \
+        through.scope(ins.alias or through.view.name)
     ret_fns, ret_cols = _returning(ctx, ins.returning, scope)
     conflict = _ConflictHandler(ctx, ins, rel, writer, alias) if ins.on_conflict else None
     count, returned = 0, []
@@ -89,7 +108,9 @@ def run_insert(ctx, ins: ast.Insert):
             full[pos] = value
             given[pos] = True
         for i, col in enumerate(rel.columns):
-            if given[i] and col.identity == "always":
+            if given[i] and col.identity is not None and ins.overriding == "user":
+                given[i] = False  # OVERRIDING USER VALUE: the sequence's value instead
+            elif given[i] and col.identity == "always" and ins.overriding != "system":
                 raise errors.GeneratedAlways(
                     f'cannot insert a non-DEFAULT value into column "{col.name}"',
                     detail=f'Column "{col.name}" is an identity column defined as GENERATED '
@@ -104,9 +125,13 @@ def run_insert(ctx, ins: ast.Insert):
             row = written
         else:
             writer.insert(row)
+        if through is not None:
+            through.check(row)  # WITH CHECK OPTION, after the table's own constraints
         count += 1
         if ret_fns is not None:
             full_row = row + (None,) * len(HIDDEN_COLUMNS)
+            if through is not None:
+                full_row = through.view_row(row)
             returned.append(tuple(f(full_row) for f in ret_fns))
     return _result(f"INSERT 0 {count}", count, ret_fns, ret_cols, returned)
 
@@ -220,7 +245,12 @@ class _ConflictHandler:
             if col is None:
                 raise errors.UndefinedColumn(f'column "{name}" does not exist')
             ids.append(col.id)
-        matches = {i.name for i in rel.indexes if i.unique and set(i.columns) == set(ids)}
+        from . import index_exprs  # a partial index is inferred when WHERE implies it
+        matches = {i.name for i in rel.indexes if i.unique and set(i.columns) == set(ids)
+                   and (i.plain or (i.predicate is not None and not any(i.exprs) and
+                                    oc.target_where is not None and index_exprs.implied(
+                                        i.predicate, index_exprs.conjuncts(
+                                            oc.target_where), rel.name)))}
         if not matches:
             raise errors.InvalidColumnReference(
                 "there is no unique or exclusion constraint matching the ON CONFLICT "
@@ -260,20 +290,24 @@ class _ConflictHandler:
 
 
 # ------------------------------------------------------------------------ UPDATE -------
-def _matched(ctx, rel, alias, from_items, where):
-    """The rows a DELETE/UPDATE acts on: (joined row, scope), table columns first."""
+def _matched(ctx, rel, alias, from_items, where, through=None):
+    """The rows a DELETE/UPDATE acts on: (joined row, scope), table columns first (after
+    the view's columns when the target is a view: `through`)."""
     from .fromclause import FromPlanner
-    items = (ast.TableRef(rel_name(rel), alias),) + tuple(from_items)
+    first = ast.TableRef(rel_name(rel), alias) if through is None else \
+        through.from_item(alias)
+    items = (first,) + tuple(from_items)
     scope = Scope()
     qp = QueryPlanner(ctx)
     op = FromPlanner(qp, scope).plan_from(items, where)
+    off = 0 if through is None else through.hide_extras(scope)
     if where is not None:
         pred = ExprCompiler(scope, ctx).predicate(where)
         rows = [] if ctx.describing else [r for r in op if pred(r) is True]
     else:
         rows = [] if ctx.describing else list(op)
     seen, out = set(), []
-    key_slot = len(rel.columns) + len(HIDDEN_COLUMNS) - 1
+    key_slot = off + len(rel.columns) + len(HIDDEN_COLUMNS) - 1
     for r in rows:  # a row matched through several FROM rows is changed once
         if r[key_slot] not in seen:
             seen.add(r[key_slot])
@@ -287,11 +321,12 @@ def rel_name(rel) -> ast.Name:
 
 def run_update(ctx, up: ast.Update):
     if up.with_:
-        raise errors.FeatureNotSupported("WITH before UPDATE is not supported yet")
-    rel = _target(ctx, up.table, up.pos)
-    alias = up.alias or rel.name
+        return modifying_cte.run_with(ctx, up, run_update)
+    rel, through = _write_target(ctx, up.table, up.pos, "update")
+    alias = up.alias or (rel if through is None else through.view).name
     writer = TableWriter(ctx, rel)
-    rows, scope = _matched(ctx, rel, alias, up.from_, up.where)
+    rows, scope = _matched(ctx, rel, alias, up.from_, up.where, through)
+    off = 0 if through is None else len(through.view.columns)
     comp = ExprCompiler(scope, ctx, clause="UPDATE")
     sets = []
     for cols, expr in up.assignments:
@@ -306,7 +341,7 @@ def run_update(ctx, up: ast.Update):
         else:
             pairs = [(cols[0], expr)]
         for name, e in pairs:
-            col = rel.column(name)
+            col = rel.column(name) if through is None else through.column(name)
             if col is None:
                 raise errors.UndefinedColumn(
                     f'column "{name}" of relation "{rel.name}" does not exist')
@@ -326,31 +361,35 @@ def run_update(ctx, up: ast.Update):
     key_slot = width + len(HIDDEN_COLUMNS) - 1
     returned = []
     for r in rows:
-        old = r[:width]
+        old = r[off:off + width]
         new = list(old)
         for pos, fn in sets:
             new[pos] = fn(r)
         new = tuple(new)
-        writer.update(old, r[key_slot], new)
+        writer.update(old, r[off + key_slot], new)
+        if through is not None:
+            through.check(new)
         if ret_fns is not None:
-            nr = new + r[width:]
+            nr = new + r[width:] if through is None else \
+                through.view_row(new) + new + r[off + width:]
             returned.append(tuple(f(nr) for f in ret_fns))
     return _result(f"UPDATE {len(rows)}", len(rows), ret_fns, ret_cols, returned)
 
 
 def run_delete(ctx, de: ast.Delete):
     if de.with_:
-        raise errors.FeatureNotSupported("WITH before DELETE is not supported yet")
-    rel = _target(ctx, de.table, de.pos)
-    alias = de.alias or rel.name
+        return modifying_cte.run_with(ctx, de, run_delete)
+    rel, through = _write_target(ctx, de.table, de.pos, "delete")
+    alias = de.alias or (rel if through is None else through.view).name
     writer = TableWriter(ctx, rel)
-    rows, scope = _matched(ctx, rel, alias, de.using, de.where)
+    rows, scope = _matched(ctx, rel, alias, de.using, de.where, through)
+    off = 0 if through is None else len(through.view.columns)
     ret_fns, ret_cols = _returning(ctx, de.returning, scope)
     width = len(rel.columns)
     key_slot = width + len(HIDDEN_COLUMNS) - 1
     returned = []
     for r in rows:
-        writer.delete(r[:width], r[key_slot])
+        writer.delete(r[off:off + width], r[off + key_slot])
         if ret_fns is not None:
             returned.append(tuple(f(r) for f in ret_fns))
     return _result(f"DELETE {len(rows)}", len(rows), ret_fns, ret_cols, returned)

@@ -14,6 +14,7 @@ slot that holds its value.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 import uuid
@@ -22,21 +23,18 @@ from typing import Callable
 
 from .. import errors
 from ..parser import ast
-from . import casts, functions, operators, patterns
+from . import casts, functions, named_args, numerics, operators, overload, patterns
 from . import types as T
 from .callinfo import is_aggregate, is_window_only
 from .compiled import Compiled, constant
+from .compiled import error_position as _pos
+from .expr_arrays import ArrayRowCompiling
 from .scope import Scope
 from .sequences import sequence_call
 from .subqueries import SubqueryCompiling
 
 INT4_MIN, INT4_MAX = -(1 << 31), (1 << 31) - 1
 INT8_MIN, INT8_MAX = -(1 << 63), (1 << 63) - 1
-
-
-def _pos(node) -> int | None:
-    p = getattr(node, "pos", -1)
-    return p + 1 if p is not None and p >= 0 else None
 
 
 def _typmod_error(value, src, target, explicit) -> bool:
@@ -51,7 +49,7 @@ def _typmod_error(value, src, target, explicit) -> bool:
     return True
 
 
-class ExprCompiler(SubqueryCompiling):
+class ExprCompiler(ArrayRowCompiling, SubqueryCompiling):
     """Compiles expressions of one query level.
 
     ctx: the statement context (session settings, now(), subquery planning callback).
@@ -98,10 +96,11 @@ class ExprCompiler(SubqueryCompiling):
         src = c.type
         if isinstance(c, _UnknownParam):
             self.ctx.infer_param(c.index, target)
+        tz = getattr(self.ctx, "timezone", None)  # text <-> timestamptz reads the session's
         if c.const:
             try:
                 value = None if c.value is None else casts.cast(c.value, src, target,
-                                                                explicit)
+                                                                explicit, tz=tz)
             except errors.Error as e:
                 if e.position is None and c.pos is not None and \
                         not _typmod_error(c.value, src, target, explicit):
@@ -109,11 +108,14 @@ class ExprCompiler(SubqueryCompiling):
                 raise
             return Compiled(lambda row, v=value: v, target, True, value, c.name)
         inner = c.fn
+        if isinstance(c, _Param):
+            return _Param(_memo_cast(inner, src, target, explicit, tz), target, name=c.name,
+                          index=c.index)
         do_cast = casts.cast
 
         def fn(row):
             v = inner(row)
-            return None if v is None else do_cast(v, src, target, explicit)
+            return None if v is None else do_cast(v, src, target, explicit, tz=tz)
         return Compiled(fn, target, name=c.name)
 
     # ------------------------------------------------------------------ dispatch --------
@@ -138,7 +140,7 @@ class ExprCompiler(SubqueryCompiling):
                 return constant(v, T.INT8)
             return constant(decimal.Decimal(v), T.NUMERIC)
         if k in ("numeric", "float"):
-            return constant(decimal.Decimal(v), T.NUMERIC)
+            return constant(numerics.parse_numeric(str(v)), T.NUMERIC)
         if k == "string":
             c = constant(v, T.UNKNOWN)
             c.pos = _pos(n)  # PostgreSQL reports a bad literal at the literal
@@ -162,7 +164,7 @@ class ExprCompiler(SubqueryCompiling):
         fn = lambda row, p=params, i=i: p[i]  # noqa: E731
         if type_.oid == T.UNKNOWN.oid:  # typed by its context, like an unknown literal
             return _UnknownParam(fn, type_, index=i)
-        return Compiled(fn, type_)
+        return _Param(fn, type_, index=i)
 
     def _infer(self, c: Compiled, t: T.SqlType) -> None:
         """Describe: an unknown parameter passed where `t` is taken is of type `t`."""
@@ -179,8 +181,20 @@ class ExprCompiler(SubqueryCompiling):
         return self.cast(c, T.TEXT, explicit=False)
 
     def _ColumnRef(self, n: ast.ColumnRef) -> Compiled:
-        depth, slot, type_ = self.scope.resolve(n.parts, n.pos)
+        try:
+            depth, slot, type_ = self.scope.resolve(n.parts, n.pos)
+        except errors.UndefinedColumn:
+            whole = self._whole_row(n) if len(n.parts) == 1 else None
+            if whole is None:
+                raise
+            return whole
         name = n.parts[-1]
+        record = getattr(self.ctx, "ref_recorder", None)  # views.py: what names resolve to
+        if record is not None:
+            target = self.scope
+            for _ in range(depth):
+                target = target.parent
+            record(n, target.columns[slot])
         if depth == 0:
             return Compiled(lambda row, i=slot: row[i], type_, name=name)
         target = self.scope
@@ -188,6 +202,23 @@ class ExprCompiler(SubqueryCompiling):
             target = target.parent
         cell = target.outer
         return Compiled(lambda row, i=slot, c=cell: c.row[i], type_, name=name)
+
+    def _whole_row(self, n: ast.ColumnRef) -> Compiled | None:
+        """A bare FROM alias that is no column (row_to_json(t)) denotes t's whole row: a
+        record of its visible columns, as in PostgreSQL."""
+        alias, scope, depth = n.parts[0], self.scope, 0
+        while scope is not None and alias not in scope.tables:
+            scope, depth = scope.parent, depth + 1
+        if scope is None:
+            return None
+        cols = [(i, c) for i, c in enumerate(scope.columns)
+                if c.table == alias and not c.hidden]
+        slots = [i for i, _ in cols]
+        rtype = T.record_of([(c.name, c.type) for _, c in cols])
+        if depth == 0:
+            return Compiled(lambda row: tuple(row[i] for i in slots), rtype, name=alias)
+        cell = scope.outer
+        return Compiled(lambda row: tuple(cell.row[i] for i in slots), rtype, name=alias)
 
     def _Star(self, n: ast.Star) -> Compiled:
         raise errors.SyntaxError("* is only allowed in a select list or count(*)",
@@ -226,25 +257,49 @@ class ExprCompiler(SubqueryCompiling):
         if getattr(self.ctx, "inferred", None) is not None:  # describing
             for c, t in zip((left, right), getattr(impl, "arg_types", ())):
                 self._infer(c, t)
+        converted = self._convert_fixed_operands(impl, left, right)
+        if converted is not None:
+            return self.binary(op, *converted, node)
         lf, rf = left.fn, right.fn
+        if getattr(impl, "nonstrict", False):  # array || NULL
+            if left.const and right.const:
+                return constant(impl(left.value, right.value), rtype)
+            return Compiled(lambda row: impl(lf(row), rf(row)), rtype)
         if left.const and right.const:
             value = (None if left.value is None or right.value is None
                      else impl(left.value, right.value))
             return constant(value, rtype)
 
         def fn(row):
+            # Both operands first, as PostgreSQL does: an error in the right one is
+            # raised even when the left one is NULL.
             a = lf(row)
-            if a is None:
-                return None
             b = rf(row)
-            if b is None:
+            if a is None or b is None:
                 return None
             return impl(a, b)
         return Compiled(fn, rtype)
 
+    def _convert_fixed_operands(self, impl, left: Compiled, right: Compiled):
+        """An operand that is the same for every row (a constant, a parameter) converted
+        to the operator's input type here, once, instead of inside the operator on every
+        row (`col = $1` with an untyped $1). None when there is nothing to convert."""
+        types = getattr(impl, "arg_types", ())
+        if len(types) != 2:
+            return None
+        out, changed = [], False
+        for c, t in zip((left, right), types):
+            if (c.const or isinstance(c, _Param)) and c.type.oid != t.oid \
+                    and t.oid not in overload.POLY and t.oid != T.UNKNOWN.oid:
+                c, changed = self.cast(c, t, explicit=False), True
+            out.append(c)
+        return out if changed else None
+
     def _BinaryOp(self, n: ast.BinaryOp) -> Compiled:
         if isinstance(n.left, ast.RowExpr) and isinstance(n.right, ast.RowExpr):
             return self._compile(_row_comparison(n))
+        if isinstance(n.left, ast.RowExpr) and isinstance(n.right, ast.SubqueryExpr):
+            return self._row_subquery_compare(n)
         return self.binary(n.op, self._compile(n.left), self._compile(n.right), n)
 
     def _UnaryOp(self, n: ast.UnaryOp) -> Compiled:
@@ -421,8 +476,7 @@ class ExprCompiler(SubqueryCompiling):
         results = [self._compile(r) for _, r in whens]
         default = self._compile(n.default) if n.default is not None else constant(None, T.UNKNOWN)
         # PostgreSQL resolves the ELSE branch first (transformCaseExpr puts it in front)
-        known = [c.type for c in [default] + results if c.type != T.UNKNOWN]
-        target = casts.common_type(known, "CASE") if known else T.TEXT
+        target = casts.resolve_common_type([c.type for c in [default] + results], "CASE")
         results = [self.coerce(c, target, r) for c, (_, r) in zip(results, whens)]
         default = self.coerce(default, target, n.default)
         pairs = [(c, r.fn) for c, r in zip(conds, results)]
@@ -437,6 +491,11 @@ class ExprCompiler(SubqueryCompiling):
 
     def _Cast(self, n: ast.Cast) -> Compiled:
         target = T.type_from_name(n.type)
+        if isinstance(n.operand, ast.ArrayLiteral) and not n.operand.items \
+                and target.element is not None:
+            out = constant([], target, "array")
+            out.name = _type_column_name(target)
+            return out
         c = self._compile(n.operand)
         if c.type != T.UNKNOWN and c.type != target and not casts.can_cast(c.type, target,
                                                                           "explicit"):
@@ -448,6 +507,9 @@ class ExprCompiler(SubqueryCompiling):
         if isinstance(n.operand, (ast.FuncCall,)):
             out.name = c.name
         return out
+
+    def _SimilarEscape(self, n: ast.SimilarEscape) -> Compiled:
+        raise errors.SyntaxError('syntax error at or near "SIMILAR"', position=_pos(n))
 
     def _Collate(self, n: ast.Collate) -> Compiled:
         return self._compile(n.operand)  # every collation compares by code point ("C")
@@ -461,8 +523,11 @@ class ExprCompiler(SubqueryCompiling):
         special = _SPECIAL.get(name)
         if special is not None and n.over is None:
             return special(self, n)
-        if n.over is not None or is_aggregate(name) or is_window_only(name):
-            if n.over is not None or is_window_only(name):
+        if n.over is None and is_window_only(name):
+            raise errors.WrongObjectType(f"window function {name} requires an OVER clause",
+                                         position=_pos(n))
+        if n.over is not None or is_aggregate(name):
+            if n.over is not None:
                 if self.clause == "window functions":
                     raise errors.WindowingError("window function calls cannot be nested",
                                                 position=_pos(n))
@@ -470,6 +535,8 @@ class ExprCompiler(SubqueryCompiling):
                     f"window functions are not allowed in {self.clause}", position=_pos(n))
             raise errors.GroupingError(f"aggregate functions are not allowed in {self.clause}",
                                        position=_pos(n))
+        if any(a.__class__ is ast.NamedArg for a in n.args):
+            n = self._named_call(n, name)
         args = [self._compile(a) for a in n.args]
         cache = self.ctx.session.resolved
         key = ("()", name, tuple(a.type for a in args))
@@ -496,10 +563,30 @@ class ExprCompiler(SubqueryCompiling):
             return Compiled(lambda row: impl(f0(row)), rtype, name=name)
         return Compiled(lambda row: impl(*[f(row) for f in fns]), rtype, name=name)
 
+    def _named_call(self, n: ast.FuncCall, name: str) -> ast.FuncCall:
+        """The call with its `name => value` arguments put in parameter order."""
+        def describe():
+            return ", ".join(
+                (f"{a.name} => " if a.__class__ is ast.NamedArg else "") +
+                self._type_label(self._compile(a.value if a.__class__ is ast.NamedArg else a))
+                for a in n.args)
+        try:
+            args = named_args.positional(name, n.args, describe)
+        except errors.Error as e:
+            e.position = _pos(n)
+            raise
+        return dataclasses.replace(n, args=args)
+
+    @staticmethod
+    def _type_label(c: Compiled) -> str:
+        return "unknown" if c.type == T.UNKNOWN else T.format_type(c.type)
+
+    def _NamedArg(self, n: ast.NamedArg) -> Compiled:
+        raise errors.SyntaxError(f'syntax error at or near "{n.name}"', position=_pos(n))
+
     def _coalesce(self, n: ast.FuncCall) -> Compiled:
         args = [self._compile(a) for a in n.args]
-        known = [a.type for a in args if a.type != T.UNKNOWN]
-        target = casts.common_type(known, "COALESCE") if known else T.TEXT
+        target = casts.resolve_common_type([a.type for a in args], "COALESCE")
         fns = [self.coerce(a, target, node).fn for a, node in zip(args, n.args)]
 
         def fn(row):
@@ -531,8 +618,7 @@ class ExprCompiler(SubqueryCompiling):
 
     def _extreme(self, n: ast.FuncCall, greatest: bool) -> Compiled:
         args = [self._compile(a) for a in n.args]
-        known = [a.type for a in args if a.type != T.UNKNOWN]
-        target = casts.common_type(known, n.name.last.upper()) if known else T.TEXT
+        target = casts.resolve_common_type([a.type for a in args], n.name.last.upper())
         fns = [self.coerce(a, target, node).fn for a, node in zip(args, n.args)]
         better, _ = operators.resolve_binary(">" if greatest else "<", target, target)
 
@@ -545,89 +631,38 @@ class ExprCompiler(SubqueryCompiling):
             return best
         return Compiled(fn, target, name=n.name.last)
 
-    # ------------------------------------------------------------------ arrays/rows -----
-    def _ArrayLiteral(self, n: ast.ArrayLiteral) -> Compiled:
-        items = [self._compile(i) for i in n.items]
-        known = [c.type for c in items if c.type != T.UNKNOWN]
-        if not known:
-            elem = T.TEXT
-        else:
-            elem = casts.common_type(known, "ARRAY")
-        if elem.element is not None:  # ARRAY[ARRAY[..]]: nested lists, same array type
-            atype = elem
-        else:
-            atype = T.array_of(elem)
-        fns = [self.coerce(c, elem, node).fn for c, node in zip(items, n.items)]
-        if all(c.const for c in items):
-            value = [f(()) for f in fns]
-            return constant(value, atype, "array")
-        return Compiled(lambda row: [f(row) for f in fns], atype, name="array")
 
-    def _Subscript(self, n: ast.Subscript) -> Compiled:
-        base = self._compile(n.operand)
-        if base.type.element is None:
-            raise errors.DatatypeMismatch(
-                f"cannot subscript type {T.format_type(base.type)} because it is not an array",
-                position=_pos(n))
-        lo = self.coerce(self._compile(n.lower), T.INT4, n.lower) if n.lower is not None \
-            else None
-        hi = self.coerce(self._compile(n.upper), T.INT4, n.upper) if n.upper is not None \
-            else None
-        bf = base.fn
-        if not n.slice:
-            lf = lo.fn
+@dataclass
+class _Param(Compiled):
+    """$n: the same value for every row of one execution."""
 
-            def fn(row):
-                arr, i = bf(row), lf(row)
-                if arr is None or i is None or not 1 <= i <= len(arr):
-                    return None
-                return arr[i - 1]
-            return Compiled(fn, base.type.element, name=base.name)
-        lf = lo.fn if lo else (lambda row: None)
-        hf = hi.fn if hi else (lambda row: None)
-
-        def fn(row):
-            arr = bf(row)
-            if arr is None:
-                return None
-            a, b = lf(row), hf(row)
-            a = 1 if a is None else max(a, 1)
-            b = len(arr) if b is None else min(b, len(arr))
-            return arr[a - 1:b] if a <= b else []
-        return Compiled(fn, base.type, name=base.name)
-
-    def _FieldAccess(self, n: ast.FieldAccess) -> Compiled:
-        """(value).field of a composite value (a record whose fields are known)."""
-        base = self._compile(n.operand)
-        t = base.type
-        if not isinstance(t, T.RecordType):
-            if t.oid == T.RECORD.oid:
-                raise errors.UndefinedColumn(
-                    f'could not identify column "{n.field}" in record data type',
-                    position=_pos(n))
-            raise errors.WrongObjectType(
-                f"column notation .{n.field} applied to type {T.format_type(t)}, which is "
-                "not a composite type", position=_pos(n))
-        i = t.field_index(n.field)
-        if i is None:
-            raise errors.UndefinedColumn(f'column "{n.field}" not found in data type record',
-                                         position=_pos(n))
-        f = base.fn
-        return Compiled(lambda row: None if (v := f(row)) is None else v[i], t.fields[i][1],
-                        name=n.field)
-
-    def _RowExpr(self, n: ast.RowExpr) -> Compiled:
-        items = [self._compile(i) for i in n.items]
-        fns = [c.fn for c in items]
-        return Compiled(lambda row: tuple(f(row) for f in fns), T.RECORD, name="row")
+    index: int = -1
 
 
 @dataclass
-class _UnknownParam(Compiled):
+class _UnknownParam(_Param):
     """A parameter with no type yet (undeclared, its value a str or None): typed by its
     context like an unknown literal; describing, that context's type is recorded."""
 
-    index: int = -1
+
+_NOTHING = object()
+
+
+def _memo_cast(inner, src: T.SqlType, target: T.SqlType, explicit: bool, tz):
+    """A parameter's conversion, redone only when the value object changes (the next
+    execution of a cached plan), not for every row."""
+    last = [_NOTHING, None]
+    do_cast = casts.cast
+
+    def fn(row):
+        v = inner(row)
+        if v is None:
+            return None
+        if v is not last[0]:
+            last[1] = do_cast(v, src, target, explicit, tz=tz)
+            last[0] = v
+        return last[1]
+    return fn
 
 
 def _row_comparison(n: ast.BinaryOp) -> ast.Expr:
@@ -654,9 +689,7 @@ def _row_comparison(n: ast.BinaryOp) -> ast.Expr:
 
 
 def _similar_matcher(pattern: str, escape, ci: bool):
-    import re
-    rx = re.compile(patterns.similar_to_regex(pattern, escape), re.S | (re.I if ci else 0))
-    return lambda s: rx.match(s) is not None
+    return patterns.compile_similar(pattern, escape, ci)
 
 
 _SPECIAL = {

@@ -213,19 +213,21 @@ def index_def(stmt, oid, column=0, pretty=False):
     if got is None:
         return None
     rel, idx = got
+    from .index_exprs import key_sql, predicate_sql
     desc = idx.descending or (False,) * len(idx.columns)
-    names = [quote_ident(rel.column_by_id(c).name) + (" DESC" if d else "")
-             for c, d in zip(idx.columns, desc)]
+    names = [key_sql(rel, idx, i, pretty) + (" DESC" if d else "")
+             for i, d in enumerate(desc)]
     if column:
         if not 1 <= column <= len(idx.columns):
             return ""
-        return quote_ident(rel.column_by_id(idx.columns[column - 1]).name)
+        return key_sql(rel, idx, column - 1, pretty)
+    where = "" if idx.predicate is None else f" WHERE {predicate_sql(rel, idx, pretty)}"
     # pretty: the table as the search path names it; else always schema-qualified
     from .syscat.resolver import regclass_name
     table = regclass_name(stmt, rel.id) if pretty else \
         f"{quote_ident(rel.schema)}.{quote_ident(rel.name)}"
     return (f"CREATE {'UNIQUE ' if idx.unique else ''}INDEX {quote_ident(idx.name)} ON "
-            f"{table} USING btree ({', '.join(names)})")
+            f"{table} USING btree ({', '.join(names)}){where}")
 
 
 def serial_sequence(stmt, table, column):

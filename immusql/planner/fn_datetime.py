@@ -388,12 +388,22 @@ def _age2_factory(ctx, params, elem):
     return f
 
 
+def _posix_zone(zone: str) -> str:
+    """AT TIME ZONE reads a bare numeric zone ('+02') as POSIX, i.e. hours *west* of
+    Greenwich, unlike timestamp literals and SET TIME ZONE (ISO 8601, east)."""
+    z = zone.strip()
+    if z[:1] in ("+", "-") and z[1:2].isdigit():
+        return ("-" if z[0] == "+" else "+") + z[1:]
+    return zone
+
+
 def _at_zone_factory(ctx, params, elem):
     src = params[1]
 
     def f(zone, v):
         if isinstance(v, InfiniteDatetime):
             return v
+        zone = _posix_zone(zone)
         if src.oid == TSZ.oid:
             return dts.to_local(v, zone)
         return dts.from_local(v, zone)

@@ -10,11 +10,18 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from ..errors import DivisionByZero, NumericValueOutOfRange
+from ..errors import (
+    ArraySubscriptError,
+    DivisionByZero,
+    NullValueNotAllowed,
+    NumericValueOutOfRange,
+)
 from . import numerics as nums
 from . import types as T
+from .compare import sort_key
 from .functions import register
 from .ops_impl import float_pow
+from .overload import ANYCOMPATIBLE, ANYCOMPATIBLEARRAY
 
 F8, N, I2, I4, I8, F4 = T.FLOAT8, T.NUMERIC, T.INT2, T.INT4, T.INT8, T.FLOAT4
 
@@ -180,6 +187,34 @@ def _width_bucket_numeric(op, lo, hi, count):
     return int(c.divide_int(c.multiply(c.subtract(lo, op), count), c.subtract(lo, hi))) + 1
 
 
+def _numeric_exp(x: Decimal) -> Decimal:
+    """PostgreSQL's exp_var refuses |x| >= 6000 outright: overflow above, 0 below."""
+    if x.is_finite() and x >= 6000:
+        raise NumericValueOutOfRange("value overflows numeric format")
+    return nums.numeric_exp(x)
+
+
+def _width_bucket_factory(ctx, params, elem):
+    """width_bucket(operand, thresholds): how many thresholds are <= operand (binary
+    search, as PostgreSQL: the thresholds must be sorted)."""
+    key = sort_key(elem)
+
+    def f(op, thresholds):
+        if thresholds and isinstance(thresholds[0], list):
+            raise ArraySubscriptError("thresholds must be one-dimensional array")
+        if any(t is None for t in thresholds):
+            raise NullValueNotAllowed("thresholds array must not contain NULLs")
+        lo, hi, k = 0, len(thresholds), key(op)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if k >= key(thresholds[mid]):
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+    return f
+
+
 def _trig(f, domain=None):
     def g(x):
         if math.isnan(x):
@@ -271,7 +306,7 @@ def _reg_all():
     r("sqrt", (N,), N, nums.numeric_sqrt)
     r("cbrt", (F8,), F8, _cbrt)
     r("exp", (F8,), F8, _exp)
-    r("exp", (N,), N, nums.numeric_exp)
+    r("exp", (N,), N, _numeric_exp)
     r("ln", (F8,), F8, _ln)
     r("ln", (N,), N, nums.numeric_ln)
     r("log", (F8,), F8, _log10)
@@ -297,19 +332,14 @@ def _reg_all():
     r("sinh", (F8,), F8, math.sinh)
     r("cosh", (F8,), F8, math.cosh)
     r("tanh", (F8,), F8, math.tanh)
-    r("sind", (F8,), F8, lambda x: _exactish(math.sin(math.radians(x))))
-    r("cosd", (F8,), F8, lambda x: _exactish(math.cos(math.radians(x))))
     r("width_bucket", (F8, F8, F8, I4), I4, _width_bucket_float)
     r("width_bucket", (N, N, N, I4), I4, _width_bucket_numeric)
+    r("width_bucket", (ANYCOMPATIBLE, ANYCOMPATIBLEARRAY), I4, _width_bucket_factory,
+      needs_ctx=True)
     r("scale", (N,), I4, _scale)
     r("min_scale", (N,), I4, _min_scale)
     r("trim_scale", (N,), N, _trim_scale)
     r("factorial", (I8,), N, _factorial)
-
-
-def _exactish(v: float) -> float:
-    r = round(v)
-    return float(r) if abs(v - r) < 1e-15 else v
 
 
 _reg_all()

@@ -12,7 +12,12 @@ import datetime as dt
 import uuid as _uuid
 from decimal import Decimal
 
-from ..errors import FeatureNotSupported, InvalidParameterValue, NullValueNotAllowed
+from ..errors import (
+    ArraySubscriptError,
+    FeatureNotSupported,
+    InvalidParameterValue,
+    NullValueNotAllowed,
+)
 from . import datetimes as dts
 from . import intervals as ivs
 from . import jsonvals
@@ -99,6 +104,30 @@ def _array_replace(a, x, y):
             return [rep(e) for e in v]
         return y if (v == x or (v is None and x is None)) else v
     return rep(a)
+
+
+def _array_fill(x, dims, lbounds=None):
+    """array_fill(value, dims[, lower bounds]): not strict in the value (NULLs fill)."""
+    if dims is None or (lbounds is not None and lbounds is None):
+        raise NullValueNotAllowed("dimension array or low bound array cannot be null")
+    if lbounds is not None and any(b != 1 for b in flatten(lbounds)):
+        raise FeatureNotSupported("arrays with lower bounds other than 1 are not supported")
+    sizes = flatten(dims)
+    if any(n is None for n in sizes):
+        raise NullValueNotAllowed("dimension values cannot be null")
+    if not sizes or any(n <= 0 for n in sizes):
+        return []
+
+    def build(i):
+        return [x] * sizes[i] if i == len(sizes) - 1 else [build(i + 1)
+                                                           for _ in range(sizes[i])]
+    return build(0)
+
+
+def _trim_array(a, n):
+    if not 0 <= n <= len(a):
+        raise ArraySubscriptError(f"number of elements to trim must be between 0 and {len(a)}")
+    return a[:len(a) - n]
 
 
 def _array_append(a, x):
@@ -229,6 +258,8 @@ def to_json_value(v, t: T.SqlType, tz=None):
     """A SQL value as a parsed JSON value (for jsonb building)."""
     if v is None:
         return None
+    if isinstance(t, T.RecordType) and t.fields:
+        return {n: to_json_value(x, ft, tz) for (n, ft), x in zip(t.fields, v)}
     if t.element is not None:
         return [to_json_value(x, t.element, tz) if not isinstance(x, list)
                 else to_json_value(x, t, tz) for x in v]
@@ -259,6 +290,9 @@ def to_json_text(v, t: T.SqlType, tz=None) -> str:
                               else to_json_text(x, t, tz) for x in v) + "]"
     if t.oid in (T.JSON.oid, T.JSONB.oid):
         return v
+    if isinstance(t, T.RecordType) and t.fields:  # row_to_json: no spaces, field order
+        return "{" + ",".join(f"{jsonvals.escape_string(n)}:{to_json_text(x, ft, tz)}"
+                              for (n, ft), x in zip(t.fields, v)) + "}"
     jv = to_json_value(v, t, tz)
     return jsonvals.dump(jv)
 
@@ -310,6 +344,18 @@ def _to_json_factory(jsonb: bool):
             return lambda v: jsonvals.dump(to_json_value(v, t, ctx.timezone))
         return lambda v: to_json_text(v, t, ctx.timezone)
     return make
+
+
+def _row_to_json_factory(ctx, params, elem):
+    """row_to_json(record): declared with "any" so that the record's field names (its
+    RecordType) reach here; any other argument type has no such function."""
+    t = params[0]
+    if t.oid != T.RECORD.oid:
+        from ..errors import UndefinedFunction
+        raise UndefinedFunction(f"function row_to_json({T.format_type(t)}) does not exist",
+                                hint="No function matches the given name and argument "
+                                     "types. You might need to add explicit type casts.")
+    return lambda v: to_json_text(v, t, ctx.timezone)
 
 
 def _array_length_json(v):
@@ -431,6 +477,10 @@ def _reg_all():
     r("array_cat", (AA, AA), _array_result, _array_cat, strict=False)
     r("array_remove", (AA, AE), _array_result, _array_remove, strict=False)
     r("array_replace", (AA, AE, AE), _array_result, _array_replace, strict=False)
+    r("array_fill", (AE, T.array_of(I4)), _array_result, _array_fill, strict=False)
+    r("array_fill", (AE, T.array_of(I4), T.array_of(I4)), _array_result, _array_fill,
+      strict=False)
+    r("trim_array", (AA, I4), lambda params, elem: params[0], _trim_array)
     r("array_to_string", (AA, TXT), TXT, _array_to_string_factory, needs_ctx=True,
       strict=False)
     r("array_to_string", (AA, TXT, TXT), TXT, _array_to_string_factory, needs_ctx=True,
@@ -464,6 +514,7 @@ def _reg_all():
     r("to_json", (AE,), J, _to_json_factory(False), needs_ctx=True)
     r("to_jsonb", (AE,), JB, _to_json_factory(True), needs_ctx=True)
     r("array_to_json", (AA,), J, _to_json_factory(False), needs_ctx=True)
+    r("row_to_json", (ANY,), J, _row_to_json_factory, needs_ctx=True)
     r("jsonb_typeof", (JB,), TXT, lambda v: jsonvals.typeof(jsonvals.parse(v)))
     r("json_typeof", (J,), TXT, lambda v: jsonvals.typeof(jsonvals.parse(v, False)))
     r("jsonb_array_length", (JB,), I4, _array_length_json)

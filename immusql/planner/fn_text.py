@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from ..errors import InvalidParameterValue
+from ..errors import InvalidParameterValue, ProgramLimitExceeded
 from . import patterns
 from . import types as T
 from .functions import register
@@ -105,10 +105,14 @@ def _repeat(s, n):
 
 
 def _chr(n):
+    if n < 0:
+        raise InvalidParameterValue("character number must be positive")
     if n == 0:
-        raise InvalidParameterValue("null character not permitted")
-    if n < 0 or n > 0x10FFFF or 0xD800 <= n <= 0xDFFF:
-        raise InvalidParameterValue("requested character too large for encoding: %d" % n)
+        raise ProgramLimitExceeded("null character not permitted")
+    if n > 0x10FFFF:
+        raise ProgramLimitExceeded("requested character too large for encoding: %d" % n)
+    if 0xD800 <= n <= 0xDFFF:
+        raise ProgramLimitExceeded("requested character not valid for encoding: %d" % n)
     return chr(n)
 
 
@@ -389,10 +393,7 @@ def _reg_all():
         r(name, (BYTEA, INT, INT), BYTEA, _substr)
     r("substring", (TXT, TXT), TXT, lambda s, p: (lambda m: None if m is None else (
         m.group(1) if m.re.groups else m.group(0)))(patterns.compile_regex(p).search(s)))
-    r("substring", (TXT, TXT, TXT), TXT, lambda s, p, e: (lambda m: None if m is None else (
-        m.group(1) if m.re.groups else m.group(0)))(
-        __import__("re").compile(patterns.similar_to_regex(p, e), __import__("re").S)
-        .fullmatch(s)))
+    r("substring", (TXT, TXT, TXT), TXT, patterns.similar_substring)
     r("position", (TXT, TXT), INT, lambda s, sub: s.find(sub) + 1)  # position(sub IN s)
     r("strpos", (TXT, TXT), INT, lambda s, sub: s.find(sub) + 1)
     r("position", (BYTEA, BYTEA), INT, lambda s, sub: s.find(sub) + 1)

@@ -9,10 +9,13 @@ full afterwards, so choosing a join method never changes a result.
 
 from __future__ import annotations
 
+import itertools
+
 from .. import errors
 from ..parser import ast
 from . import access, functions, ops, syscat
 from . import types as T
+from .compiled import error_position as _pos
 from .expr import ExprCompiler
 from .scope import Scope, ScopeColumn
 from .tables import HIDDEN_COLUMNS
@@ -110,13 +113,19 @@ class FromPlanner:
                 op = payload
             return op, _named(cols, alias, ref.column_aliases)
         rel = self.ctx.find_relation(name, ref.pos)
+        record = getattr(self.ctx, "ref_recorder", None)  # views.py: what names resolve to
+        if record is not None:
+            record(ref, rel)
         if syscat.is_system(rel):  # pg_catalog / information_schema: generated rows
             return syscat.plan_scan(self, ref, rel, outer)
         if rel.kind == "view":
             if ref.as_of is not None or ref.history:
                 raise errors.FeatureNotSupported("time travel on a view")
             plan = self.qp.plan_query(rel.view_query, None)
-            return plan.op, _named(plan.columns, alias, ref.column_aliases)
+            # a view's columns keep their catalog names (renames below it don't show)
+            names = tuple(c.name for c in rel.columns)[:len(plan.columns)]
+            aliases = tuple(ref.column_aliases) + names[len(ref.column_aliases):]
+            return plan.op, _named(plan.columns, alias, aliases)
         if rel.kind != "table":
             raise errors.WrongObjectType(f'"{name}" is not a table')
         as_of = self._as_of(ref.as_of, outer) if ref.as_of is not None else None
@@ -161,8 +170,11 @@ class FromPlanner:
         args = [comp.compile(a) for a in f.call.args]
         args = [comp.cast(a, T.TEXT, explicit=False) if a.type == T.UNKNOWN else a
                 for a in args]
-        impl, out_cols = functions.set_returning_function(
-            f.call.name.last, [a.type for a in args], self.ctx.fctx)
+        if f.call.name.last == "unnest" and len(args) > 1:
+            impl, out_cols = _multi_unnest(args, self.ctx.fctx)
+        else:
+            impl, out_cols = functions.set_returning_function(
+                f.call.name.last, [a.type for a in args], self.ctx.fctx)
         out_names = [n for n, _ in out_cols]
         out_types = [t for _, t in out_cols]
         fns = [a.fn for a in args]
@@ -312,6 +324,18 @@ def _named(cols, alias, column_aliases) -> list[ScopeColumn]:
     return out
 
 
+def _multi_unnest(args, fctx):
+    """unnest(a, b, ...) in FROM means ROWS FROM (unnest(a), unnest(b), ...): one column
+    per array, the shorter arrays padded with NULL."""
+    parts = [functions.set_returning_function("unnest", [a.type], fctx) for a in args]
+
+    def impl(*vals):
+        its = [fn(v) for (fn, _), v in zip(parts, vals)]
+        return (tuple(r[0] if r is not None else None for r in row)
+                for row in itertools.zip_longest(*its))
+    return impl, [c for _, cols in parts for c in cols]
+
+
 def _split_and(e) -> list:
     if e is None:
         return []
@@ -328,6 +352,3 @@ def _is_lateral(item) -> bool:
             (getattr(item, "lateral", False) or isinstance(item, ast.FunctionRef)))
 
 
-def _pos(node):
-    p = getattr(node, "pos", -1)
-    return p + 1 if p is not None and p >= 0 else None

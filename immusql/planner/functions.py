@@ -248,11 +248,15 @@ def _ensure_loaded():
         _loading = True
         try:
             from . import (  # noqa: F401 - they register
+                fn_bytes,
                 fn_catalog,
                 fn_datetime,
                 fn_math,
                 fn_misc,
+                fn_periods,
+                fn_regex,
                 fn_text,
+                fn_trig_degrees,
                 fn_verify,
             )
         finally:

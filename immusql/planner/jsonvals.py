@@ -447,7 +447,8 @@ def sort_key(v, top: bool = True):
         return (4, len(v), tuple(sort_key(x, False) for x in v))
     if isinstance(v, dict):
         ks = sorted(v, key=key_order)
-        return (5, len(v), tuple((key_order(k), sort_key(v[k], False)) for k in ks))
+        # pairs are visited in storage order (shorter keys first) but keys compare as text
+        return (5, len(v), tuple((k.encode(), sort_key(v[k], False)) for k in ks))
     if v is None:
         return (0,)
     if isinstance(v, bool):
@@ -486,4 +487,36 @@ def set_path(v, path: list, new, create: bool = True):
             else:
                 out.append(new)
         return out
+    return v
+
+
+def delete_path(v, path: list, level: int = 0):
+    """jsonb #- path (PostgreSQL's setPath with JB_PATH_DELETE): remove the value at
+    path; a missing step or a scalar on the way leaves the value as it is."""
+    step = path[level]
+    if step is None:
+        from ..errors import NullValueNotAllowed
+        raise NullValueNotAllowed(f"path element at position {level + 1} is null")
+    last = level == len(path) - 1
+    if isinstance(v, dict):
+        if step not in v:
+            return v
+        if last:
+            return {k: x for k, x in v.items() if k != step}
+        return {k: (delete_path(x, path, level + 1) if k == step else x)
+                for k, x in v.items()}
+    if isinstance(v, list):
+        if re.fullmatch(r"\s*[+-]?[0-9]+", step):  # strtoint: leading blanks only
+            idx = int(step)
+        else:
+            from ..errors import InvalidTextRepresentation as _ITR
+            raise _ITR(f"path element at position {level + 1} is not an integer: "
+                       f"\"{step}\"") from None
+        if idx < 0:
+            idx += len(v)
+        if not 0 <= idx < len(v):
+            return v
+        if last:
+            return v[:idx] + v[idx + 1:]
+        return v[:idx] + [delete_path(v[idx], path, level + 1)] + v[idx + 1:]
     return v

@@ -159,6 +159,8 @@ def norm(d: Decimal) -> Decimal:
     at most 16383 digits after the point."""
     if not d.is_finite():
         return NAN if d.is_nan() else d
+    if d.adjusted() >= 131072:  # PostgreSQL's limit: 131072 digits before the point
+        raise NumericValueOutOfRange("value overflows numeric format")
     exp = d.as_tuple().exponent
     if exp > 0:
         d = d.quantize(Decimal(1), context=EXACT)

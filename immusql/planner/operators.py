@@ -17,6 +17,8 @@ pattern matching (~ ~* !~ !~* and LIKE as ~~ ~~* !~~ !~~*), json/jsonb (-> ->> #
 
 from __future__ import annotations
 
+import functools
+
 from ..errors import AmbiguousFunction, UndefinedFunction
 from . import types as T
 from .casts import cast
@@ -138,6 +140,9 @@ def _bind_special(op, payload_fn, params, elem, ctx):
     return payload_fn
 
 
+_ANYARRAY_OPS = frozenset(("=", "<>", "<", "<=", ">", ">=", "@>", "<@", "&&"))
+
+
 def resolve_binary(op: str, left: T.SqlType, right: T.SqlType, ctx=None):
     """(fn, result_type) for `left op right`. Raises UndefinedFunction 42883
     'operator does not exist: integer + text' or AmbiguousFunction 42725."""
@@ -156,13 +161,21 @@ def resolve_binary(op: str, left: T.SqlType, right: T.SqlType, ctx=None):
             hint="No operator matches the given name and argument types. You might need "
                  "to add explicit type casts.")
     params, (fn, result), elem = got
+    if op in _ANYARRAY_OPS and left.element is not None and right.element is not None \
+            and left.base != right.base and params[0].element is not None:
+        # anyarray binds one type: int[] = numeric[] has no operator (no implicit cast)
+        raise UndefinedFunction(
+            f"operator does not exist: {_type_label(left)} {op} {_type_label(right)}",
+            hint="No operator matches the given name and argument types. You might need "
+                 "to add explicit type casts.")
     fn = _bind_special(op, fn, params, elem, ctx)
     if callable(result):
         result = result(params, elem)
     wrapped = _wrap(fn, _coercer(left, params[0], ctx), _coercer(right, params[1], ctx))
     if wrapped is fn:
-        wrapped = _wrap(fn, lambda a: a, None)  # a fresh object to carry attributes
+        wrapped = functools.partial(fn)  # a fresh object to carry attributes, at C speed
     wrapped.arg_types = params
+    wrapped.nonstrict = getattr(fn, "nonstrict", False)  # called with NULLs too
     return wrapped, result
 
 

@@ -286,6 +286,31 @@ def _jsonb_delete(a, key):
     raise InvalidParameterValue("cannot delete from scalar")
 
 
+def _jsonb_delete_keys(a, keys):
+    """jsonb - text[]: drop those top-level keys (or string elements); NULLs ignored."""
+    x = _jparse(a)
+    drop = {k for k in keys if k is not None}
+    if isinstance(x, dict):
+        return jsonvals.dump({k: v for k, v in x.items() if k not in drop})
+    if isinstance(x, list):
+        return jsonvals.dump([v for v in x if not (isinstance(v, str) and v in drop)])
+    from ..errors import InvalidParameterValue
+    raise InvalidParameterValue("cannot delete from scalar")
+
+
+def _jsonb_delete_path(a, path):
+    if path and isinstance(path[0], list):
+        from ..errors import ArraySubscriptError
+        raise ArraySubscriptError("wrong number of array subscripts")
+    x = _jparse(a)
+    if not isinstance(x, (dict, list)):
+        from ..errors import InvalidParameterValue
+        raise InvalidParameterValue("cannot delete path in scalar")
+    if not x or not path:
+        return a
+    return jsonvals.dump(jsonvals.delete_path(x, list(path)))
+
+
 # ----------------------------------------------------------------------- arrays --
 
 def flatten(v) -> list:
@@ -316,6 +341,8 @@ def array_overlap(a, b):
 
 
 def _array_cat(a, b):
+    if a is None or b is None:  # array_cat is not strict: NULL acts as an empty array
+        return None if a is None and b is None else list(b if a is None else a)
     if not a:
         return list(b)
     if not b:
@@ -370,7 +397,9 @@ def _dims(v):
     return out
 
 
-def _array_append(a, x):
+def _array_append(a, x):  # not strict: a NULL array is empty, a NULL element is kept
+    if a is None:
+        return [x]
     if _ndims(a) > 1:
         raise _array_err("cannot concatenate incompatible arrays",
                          "Arrays of 2 and 0 dimensions are not compatible for concatenation.")
@@ -378,10 +407,15 @@ def _array_append(a, x):
 
 
 def _array_prepend(x, a):
+    if a is None:
+        return [x]
     if _ndims(a) > 1:
         raise _array_err("cannot concatenate incompatible arrays",
                          "Arrays of 0 and 2 dimensions are not compatible for concatenation.")
     return [x] + list(a)
+
+
+_array_cat.nonstrict = _array_append.nonstrict = _array_prepend.nonstrict = True
 
 
 def _array_result(params, elem):
@@ -485,6 +519,7 @@ def register_all(reg2, reg1):
         reg2("!~", tt, T.TEXT, T.BOOL, lambda s, p: not patterns.regex_match(s, p))
         reg2("!~*", tt, T.TEXT, T.BOOL, lambda s, p: not patterns.regex_match(s, p, True))
         reg2("~~", tt, T.TEXT, T.BOOL, lambda s, p: patterns.like(s, p))
+        reg2("^@", tt, T.TEXT, T.BOOL, lambda s, p: s.startswith(p))
         reg2("~~*", tt, T.TEXT, T.BOOL, lambda s, p: patterns.like(s, p, None, True))
         reg2("!~~", tt, T.TEXT, T.BOOL, lambda s, p: not patterns.like(s, p))
         reg2("!~~*", tt, T.TEXT, T.BOOL, lambda s, p: not patterns.like(s, p, None, True))
@@ -513,6 +548,8 @@ def register_all(reg2, reg1):
         k is None or jsonvals.exists(_jparse(a), k) for k in ks))
     reg2("-", JB, T.TEXT, JB, _jsonb_delete)
     reg2("-", JB, T.INT4, JB, _jsonb_delete)
+    reg2("-", JB, TA, JB, _jsonb_delete_keys)
+    reg2("#-", JB, TA, JB, _jsonb_delete_path)
     # arrays
     reg2("@>", ANYARRAY, ANYARRAY, T.BOOL, array_contains)
     reg2("<@", ANYARRAY, ANYARRAY, T.BOOL, lambda a, b: array_contains(b, a))

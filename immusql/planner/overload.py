@@ -107,15 +107,16 @@ def resolve(args: tuple[SqlType, ...], candidates):
         same = [v for v in viable if all(p.base == known[0].base for p in v[3])]
         if len(same) == 1:
             return same[0][:3]
-    # most exact matches on known inputs
+    # most exact matches on known inputs; like PostgreSQL, against the declared types,
+    # so a polymorphic parameter never matches exactly (varchar || varchar is text || text)
     def count(v, pred):
-        return sum(1 for a, p in zip(args, v[0]) if a.oid != UNKNOWN.oid and pred(a, p))
+        return sum(1 for a, p in zip(args, v[3]) if a.oid != UNKNOWN.oid and pred(a, p))
 
     best = _keep_max(viable, lambda v: count(v, lambda a, p: a.base == p.base))
     if len(best) == 1:
         return best[0][:3]
     # most preferred types at positions needing conversion
-    best2 = _keep_max(best, lambda v: sum(1 for a, p in zip(args, v[0])
+    best2 = _keep_max(best, lambda v: sum(1 for a, p in zip(args, v[3])
                                           if a.oid != UNKNOWN.oid and a.base != p.base
                                           and p.preferred))
     if len(best2) == 1:

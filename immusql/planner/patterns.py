@@ -14,8 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
-from ..errors import InvalidEscapeSequence, InvalidRegularExpression
-from .numerics import InvalidEscapeCharacter
+from ..errors import InvalidEscapeSequence, InvalidRegularExpression, InvalidUseOfEscapeCharacter
 
 
 def _escape_char(escape: str | None) -> str | None:
@@ -24,7 +23,7 @@ def _escape_char(escape: str | None) -> str | None:
     if escape == "":
         return None
     if len(escape) != 1:
-        raise InvalidEscapeCharacter("invalid escape string",
+        raise InvalidEscapeSequence("invalid escape string",
                                      hint="Escape string must be empty or one character.")
     return escape
 
@@ -64,47 +63,75 @@ def like(value: str, pattern: str, escape: str | None = None, ilike: bool = Fals
 
 
 def similar_to_regex(pattern: str, escape: str | None = None) -> str:
-    """SQL SIMILAR TO pattern -> Python regex source (anchored)."""
+    """PostgreSQL's similar_escape(): a SIMILAR TO pattern as an ARE anchored to the
+    whole string, '^(?:...)$'. `%` is `.*`, `_` is `.`, `(` does not capture, `.` `^` `$`
+    are literal, escape+c passes `\\c` on. Two escape-double-quotes split the pattern
+    into '^(?:a){1,1}?(b){1,1}(?:c)$' so that substring(x SIMILAR p ESCAPE e) returns b.
+    The final `$` is `\\Z` here: Python's `$` would also match before a final newline."""
     esc = _escape_char(escape)
-    out = []
-    i = 0
-    n = len(pattern)
-    in_bracket = False
-    while i < n:
-        c = pattern[i]
-        if esc is not None and c == esc:
-            if i + 1 >= n:
-                raise InvalidEscapeSequence(
-                    "SIMILAR TO pattern must not end with escape character")
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        if in_bracket:
-            out.append(c if c not in "\\" else "\\\\")
-            if c == "]":
-                in_bracket = False
-        elif c == "[":
-            in_bracket = True
+    out = ["^(?:"]
+    nquotes = 0
+    after_escape = False
+    in_class = False
+    class_pos = 0
+    for c in pattern:
+        if after_escape:
+            if c == '"' and not in_class:
+                if nquotes == 0:
+                    out.append("){1,1}?(")
+                elif nquotes == 1:
+                    out.append("){1,1}(?:")
+                else:
+                    raise InvalidUseOfEscapeCharacter(
+                        "SQL regular expression may not contain more than two "
+                        "escape-double-quote separators")
+                nquotes += 1
+            else:
+                out.append("\\" + c)
+            after_escape = False
+        elif esc is not None and c == esc:
+            after_escape = True
+        elif in_class:
+            if c == "\\":
+                out.append("\\")
             out.append(c)
+            class_pos += 1
+            if c == "]" and class_pos > 1:
+                in_class = False
+            elif c == "^" and class_pos == 1:
+                class_pos = 0  # a `]` right after `[^` is literal too
+        elif c == "[":
+            out.append(c)
+            in_class, class_pos = True, 0
         elif c == "%":
             out.append(".*")
         elif c == "_":
             out.append(".")
-        elif c in "|*+?{}()":
-            out.append(c)
+        elif c == "(":
+            out.append("(?:")
+        elif c in "\\.^$":
+            out.append("\\" + c)
         else:
-            out.append(re.escape(c))
-        i += 1
-    return "(?:" + "".join(out) + ")"
+            out.append(c)
+    if after_escape:
+        raise InvalidEscapeSequence("SIMILAR TO pattern must not end with escape character")
+    out.append(")\\Z")
+    return "".join(out)
 
 
-@functools.lru_cache(maxsize=1024)
-def compile_similar(pattern: str, escape: str | None = None):
-    try:
-        rx = re.compile(similar_to_regex(pattern, escape), re.DOTALL)
-    except re.error as e:
-        raise InvalidRegularExpression(f"invalid regular expression: {e}") from None
-    return lambda s: rx.fullmatch(s) is not None
+def compile_similar(pattern: str, escape: str | None = None, ci: bool = False):
+    """A predicate str -> bool for `x SIMILAR TO pattern [ESCAPE e]`."""
+    match = compile_regex(similar_to_regex(pattern, escape), "i" if ci else "").match
+    return lambda s: match(s) is not None
+
+
+def similar_substring(value: str, pattern: str, escape: str | None):
+    """substring(value SIMILAR pattern ESCAPE escape): the part between the
+    escape-double-quotes (the whole match without them), NULL if no match."""
+    m = compile_regex(similar_to_regex(pattern, escape)).match(value)
+    if m is None:
+        return None
+    return m.group(1) if m.re.groups else m.group(0)
 
 
 _CLASSES = {"alpha": r"^\W\d_", "digit": r"\d", "alnum": r"^\W_", "upper": "A-Z",

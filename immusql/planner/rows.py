@@ -125,6 +125,48 @@ def encode_row(values: dict, types: dict) -> bytes:
                                                         use_single_float=False)
 
 
+_PASS_THROUGH = (T.INTEGER_TYPES | T.OID_LIKE
+                 | {T.BOOL.oid, T.TEXT.oid, T.VARCHAR.oid, T.BPCHAR.oid, T.NAME.oid,
+                    T.CHAR.oid, T.JSON.oid, T.JSONB.oid})
+
+
+def _value_decoder(t: T.SqlType):
+    """x -> value for one column type; None when msgpack's value already is the value."""
+    if t.element is None and t.oid in _PASS_THROUGH:
+        return None
+    if t.element is None and t.oid in T.FLOAT_TYPES:
+        return float
+    return lambda x: _dec(x, t)
+
+
+def row_decoder(ids: list, types: dict):
+    """A function stored row value -> tuple of the columns `ids`, with the per-column
+    decoding chosen once per table instead of once per value (scans decode every row)."""
+    decoders = [_value_decoder(types[cid]) for cid in ids]
+    if all(d is None for d in decoders):
+        def convert(m):
+            return tuple(map(m.get, ids))
+    else:
+        pairs = list(zip(ids, decoders))
+
+        def convert(m):
+            return tuple(x if (x := m.get(cid)) is None or d is None else d(x)
+                         for cid, d in pairs)
+    unpackb = msgpack.unpackb
+
+    def decode(data: bytes) -> tuple:
+        if not data or data[0] != ROW_FORMAT_VERSION:
+            raise DataCorrupted(f"unknown row format version {data[:1].hex() or 'empty'}")
+        try:
+            m = unpackb(memoryview(data)[1:], raw=False, strict_map_key=False)
+        except Exception as e:
+            raise DataCorrupted(f"undecodable row value: {e}") from None
+        if not isinstance(m, dict):
+            raise DataCorrupted("row value is not a map")
+        return convert(m)
+    return decode
+
+
 def decode_row(data: bytes, types: dict) -> dict:
     """Every column id of `types` -> value (None for omitted NULLs). Ids in the data but
     not in `types` (dropped columns) are ignored."""

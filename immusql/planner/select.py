@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from .. import errors
 from ..parser import ast
-from . import casts, functions, ops
+from . import casts, compare, functions, modifying_cte, ops
 from . import types as T
 from .callinfo import is_aggregate, is_set_returning
+from .compiled import error_position as _pos
 from .expr import Compiled, ExprCompiler, output_name
 from .scope import Scope
 from .walk import contains_aggregate, find_calls
@@ -56,7 +57,7 @@ class QueryPlanner:
         saved = dict(self.ctx.ctes)
         try:
             for cte in q.with_:
-                self._register_cte(cte, q.recursive, outer)
+                self._register_cte(cte, q.recursive, outer, q is self.ctx.modifying_with)
             body = q.body
             ties = q.with_ties
             if isinstance(body, ast.Select):
@@ -74,7 +75,8 @@ class QueryPlanner:
                                    plan.op.keys if ties else None)
             if self.ctx.describing:  # type the parameters of CTEs nothing reads, too
                 for cte in q.with_:
-                    if self.ctx.ctes.get(cte.name, ("",))[0] == "lazy":
+                    if self.ctx.ctes.get(cte.name, ("",))[0] == "lazy" \
+                            and not modifying_cte.is_modifying(cte):
                         self.plan_cte(cte, q.recursive, outer)
             return plan
         finally:
@@ -91,17 +93,20 @@ class QueryPlanner:
             return self.plan_setop(body, outer)
         raise errors.FeatureNotSupported(f"query body {type(body).__name__}")
 
-    def _register_cte(self, cte: ast.CTE, recursive: bool, outer) -> None:
+    def _register_cte(self, cte: ast.CTE, recursive: bool, outer, top: bool = False) -> None:
         """CTEs are planned when first referenced (an unused one is never evaluated, as in
-        PostgreSQL), then materialised once however often they are read."""
+        PostgreSQL), then materialised once however often they are read. A data-modifying
+        one runs now, once (modifying_cte); only a top-level WITH (`top`) may hold one."""
+        if modifying_cte.is_modifying(cte):
+            modifying_cte.run_cte(self, cte, top and outer is None)
+            return
         self.ctx.ctes[cte.name] = ("lazy", cte, (recursive, outer))
 
     def plan_cte(self, cte: ast.CTE, recursive: bool, outer):
         """(output columns, operator) of a CTE on its first reference."""
         q = cte.query
-        if not isinstance(q, ast.Query):
-            raise errors.FeatureNotSupported("data-modifying statements in WITH are not "
-                                             "supported yet")
+        if not isinstance(q, ast.Query):  # ran already, had no RETURNING
+            raise modifying_cte.no_returning(cte)
         if recursive and isinstance(q.body, ast.SetOp) and q.body.op == "union" \
                 and _references(q.body.right, cte.name):
             seed = self.plan_body(q.body.left, outer)
@@ -112,6 +117,7 @@ class QueryPlanner:
             if len(step.columns) != len(cols):
                 raise errors.SyntaxError("each UNION query must have the same number of "
                                          "columns")
+            _check_recursive_types(cte.name, cols, step.columns)
             step_op = _coerce_plan(step, [c.type for c in cols], self.ctx)
 
             def step_factory(working, holder=holder, step_op=step_op):
@@ -143,8 +149,8 @@ class QueryPlanner:
         compiled = [[comp.compile(e) for e in r] for r in v.rows]
         col_types = []
         for i in range(width):
-            known = [r[i].type for r in compiled if r[i].type != T.UNKNOWN]
-            col_types.append(casts.common_type(known, "VALUES") if known else T.TEXT)
+            col_types.append(casts.resolve_common_type([r[i].type for r in compiled],
+                                                       "VALUES"))
         fns = [[comp.coerce(c, t).fn for c, t in zip(r, col_types)] for r in compiled]
         op = ops.FunctionScan(lambda: (tuple(f(()) for f in r) for r in fns), width)
         cols = [OutputColumn(f"column{i + 1}", t) for i, t in enumerate(col_types)]
@@ -159,7 +165,8 @@ class QueryPlanner:
         types_, unknown = [], []
         for i, (lc, rc) in enumerate(zip(left.columns, right.columns)):
             known = [c.type for c in (lc, rc) if c.type != T.UNKNOWN and not c.unknown]
-            types_.append(casts.common_type(known, s.op.upper()) if known else T.TEXT)
+            types_.append(casts.resolve_common_type(
+                [T.UNKNOWN if c.unknown else c.type for c in (lc, rc)], s.op.upper()))
             unknown.append(not known)
             if known and self.ctx.describing:
                 for index in bare_params(s, i):  # SELECT $1 UNION SELECT 1: $1 is int4
@@ -245,14 +252,16 @@ class QueryPlanner:
                             set(srfs))
         else:
             op = ops.Project(op, [c.fn for c in compiled + extra])
-        order_keys = [ops.SortKey(_slot(s), o.descending, o.nulls_first)
-                      for s, o in zip(order_slots, order_by)]
+        slot_types = [c.type for c in compiled + extra]
+        order_keys = [ops.SortKey(compare.order_fn(_slot(s), slot_types[s]), o.descending,
+                                  o.nulls_first) for s, o in zip(order_slots, order_by)]
         if sel.distinct_on:
             if order_by and set(order_slots[:len(on_slots)]) != set(on_slots[:len(order_slots)]):
                 raise errors.InvalidColumnReference(
                     "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
                     position=_pos(sel.distinct_on[0]))
-            leading = [ops.SortKey(_slot(s), False, None) for s in on_slots]
+            leading = [ops.SortKey(compare.order_fn(_slot(s), slot_types[s]), False, None)
+                       for s in on_slots]
             op = ops.Sort(op, leading + order_keys)
             op = ops.DistinctOn(op, [_slot(s) for s in on_slots])
         else:
@@ -346,8 +355,7 @@ class QueryPlanner:
                                                position=_pos(a))
             args = [arg_comp.compile(a) for a in call.args]
             spec = functions.lookup_aggregate(call.name.last, [a.type for a in args])
-            order = [ops.SortKey(arg_comp.compile(o.expr).fn, o.descending, o.nulls_first)
-                     for o in call.order_by]
+            order = [_sort_key(arg_comp.compile(o.expr), o) for o in call.order_by]
             filt = arg_comp.predicate(call.filter) if call.filter is not None else None
             agg_calls.append(ops.AggCall(spec, [a.fn for a in args], call.distinct, filt,
                                          order, call.star))
@@ -360,6 +368,7 @@ class QueryPlanner:
         base = len(group_exprs)
         for j, (call, t) in enumerate(zip(calls, agg_types)):
             replacements[call] = (base + j, t)
+        new_scope.width = base + len(calls)  # window results go after the aggregates
         return op, new_scope, replacements
 
     def _dependent_columns(self, scope: Scope, group_exprs) -> list:
@@ -406,13 +415,13 @@ class QueryPlanner:
                 spec = ast.WindowSpec(None, base.partition_by, spec.order_by or base.order_by,
                                       spec.frame_mode or base.frame_mode,
                                       spec.frame_start or base.frame_start,
-                                      spec.frame_end or base.frame_end)
+                                      spec.frame_end or base.frame_end,
+                                      spec.frame_exclusion or base.frame_exclusion)
             key = (spec.partition_by, spec.order_by)
             groups.setdefault(key, []).append((call, spec))
         for (partition_by, order_by), members in groups.items():
             part = [comp.compile(e).fn for e in partition_by]
-            order = [ops.SortKey(comp.compile(o.expr).fn, o.descending, o.nulls_first)
-                     for o in order_by]
+            order = [_sort_key(comp.compile(o.expr), o) for o in order_by]
             wcalls = []
             for call, spec in members:
                 args = [comp.compile(a) for a in call.args]
@@ -468,7 +477,8 @@ class QueryPlanner:
                                                  position=_pos(e))
                 raise errors.FeatureNotSupported(
                     "ORDER BY on a set operation must name an output column", position=_pos(e))
-            keys.append(ops.SortKey(_slot(slot), o.descending, o.nulls_first))
+            keys.append(ops.SortKey(compare.order_fn(_slot(slot), plan.columns[slot].type),
+                                    o.descending, o.nulls_first))
         return Plan(ops.Sort(plan.op, keys), plan.columns)
 
     def _limit(self, plan: Plan, limit, offset, outer, ties=None) -> Plan:
@@ -643,11 +653,6 @@ def _references(node, name: str) -> bool:
     return name in table_names(node)
 
 
-def _pos(node):
-    p = getattr(node, "pos", -1)
-    return p + 1 if p is not None and p >= 0 else None
-
-
 def _pos_int(p):
     return p + 1 if p is not None and p >= 0 else None
 
@@ -663,4 +668,45 @@ def _frame(spec: ast.WindowSpec, comp: ExprCompiler):
         return 0 if v is None and comp.ctx.describing else v  # a NULL fails when run
     start = spec.frame_start or ast.FrameBound("unbounded_preceding")
     end = spec.frame_end or ast.FrameBound("current_row")
-    return ops.Frame(spec.frame_mode, start.kind, offset(start), end.kind, offset(end))
+    if spec.frame_mode == "range" and (start.offset is not None or end.offset is not None):
+        _check_range_offset_order(spec, comp)
+    return ops.Frame(spec.frame_mode, start.kind, offset(start), end.kind, offset(end),
+                     spec.frame_exclusion or "no_others")
+
+
+# the types PostgreSQL has an in_range support function for
+_IN_RANGE_TYPES = (T.INTEGER_TYPES | T.FLOAT_TYPES
+                   | {t.oid for t in (T.NUMERIC, T.DATE, T.TIME, T.TIMETZ, T.TIMESTAMP,
+                                      T.TIMESTAMPTZ, T.INTERVAL)})
+
+
+def _sort_key(c: Compiled, o: ast.OrderItem) -> ops.SortKey:
+    return ops.SortKey(compare.order_fn(c.fn, c.type), o.descending, o.nulls_first)
+
+
+def _check_range_offset_order(spec: ast.WindowSpec, comp: ExprCompiler) -> None:
+    """RANGE n PRECEDING/FOLLOWING measures distance along one ORDER BY column, so
+    there must be exactly one, of a type that has a distance."""
+    if len(spec.order_by) != 1:
+        raise errors.WindowingError(
+            "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column")
+    t = comp.compile(spec.order_by[0].expr).type
+    if t.oid not in _IN_RANGE_TYPES:
+        raise errors.FeatureNotSupported(
+            "RANGE with offset PRECEDING/FOLLOWING is not supported for column type "
+            f"{T.format_type(t)}")
+
+
+def _check_recursive_types(name: str, cols, step_cols) -> None:
+    """PostgreSQL fixes a recursive CTE's column types from its non-recursive term: a
+    recursive term that would widen the UNION's type (int -> numeric, varchar(3) ->
+    varchar) is 42804, not a silent cast."""
+    for i, (c, s) in enumerate(zip(cols, step_cols), 1):
+        if s.unknown or s.type == T.UNKNOWN:
+            continue
+        overall = casts.common_type([c.type, s.type], "UNION")
+        if overall != c.type:
+            raise errors.DatatypeMismatch(
+                f'recursive query "{name}" column {i} has type {T.format_type(c.type)} in '
+                f"non-recursive term but type {T.format_type(overall)} overall",
+                hint="Cast the output of the non-recursive term to the correct type.")

@@ -10,6 +10,7 @@ from .. import errors
 from ..parser import ast
 from . import types as T
 from .compiled import Compiled
+from .compiled import error_position as _pos
 
 
 def sequence_call(self, n: ast.FuncCall):
@@ -82,8 +83,3 @@ def sequence_call(self, n: ast.FuncCall):
     return Compiled(fn, T.INT8, name=name)
 
 
-
-
-def _pos(node) -> int | None:
-    p = getattr(node, "pos", -1)
-    return p + 1 if p is not None and p >= 0 else None

@@ -22,6 +22,7 @@ from ..kv import ImmuSQLError, Store
 from ..parser import ast
 from .catalog import CATALOG_VERSION_KEY, Catalog
 from .context import StatementContext, load_catalog
+from .modifying_cte import first_verb, has_modifying
 from .tables import sequence_key
 
 log = logging.getLogger("immusql.sql")
@@ -212,6 +213,9 @@ class Session:
                 if self.read_only and isinstance(stmt, _WRITES):
                     raise errors.ReadOnlySqlTransaction(
                         f"cannot execute {_verb(stmt)} in a read-only transaction")
+                if self.read_only and has_modifying(stmt):
+                    raise errors.ReadOnlySqlTransaction(
+                        f"cannot execute {first_verb(stmt)} in a read-only transaction")
                 return self._run(stmt, self.tx, params, param_types=param_types)
             except BaseException:
                 self.failed = True
@@ -389,7 +393,8 @@ class Session:
         from .dispatch import run_statement
         self._start_clock()
         ctx = StatementContext(self, tx, params, param_types)
-        if autocommit and isinstance(stmt, (ast.Query, ast.Explain)):
+        if autocommit and isinstance(stmt, (ast.Query, ast.Explain)) \
+                and not has_modifying(stmt):
             ctx.track_reads = False  # a lone query commits no writes: nothing to conflict
         if describe is not None:
             ctx.inferred, ctx.track_reads = describe, False

@@ -12,6 +12,7 @@ from ..parser import ast
 from . import operators
 from . import types as T
 from .compiled import Compiled
+from .compiled import error_position as _pos
 
 
 class SubqueryCompiling:
@@ -69,6 +70,8 @@ class SubqueryCompiling:
                               n.quantifier == "all", False)
 
     def _quantified_subquery(self, op, quantifier, left_node, query, negated, n) -> Compiled:
+        if isinstance(left_node, ast.RowExpr):
+            return self._row_quantified(op, quantifier, left_node, query, negated, n)
         left = self._compile(left_node)
         run, types_ = self._subquery(query)
         if len(types_) != 1:
@@ -79,6 +82,52 @@ class SubqueryCompiling:
         impl, _ = operators.resolve_binary(op, left.type, rtype)
         values = lambda row: [r[0] for r in run(row)]  # noqa: E731
         return self._quantify(left.fn, values, impl, quantifier == "all", negated)
+
+    def _row_quantified(self, op, quantifier, row: ast.RowExpr, query, negated, n):
+        """(a, b) IN / op ANY|ALL (SELECT x, y ...): each subquery row is compared as a
+        row comparison (pairwise for = and <>, lexicographic for the orderings), with
+        PostgreSQL's NULL rules."""
+        run, types_ = self._subquery(query)
+        if len(types_) != len(row.items):
+            raise errors.SyntaxError("subquery has too " + (
+                "many" if len(types_) > len(row.items) else "few") + " columns",
+                position=_pos(n))
+        fns, eqs, ops_ = [], [], []
+        for item, rtype in zip(row.items, types_):
+            c = self._compile(item)
+            if c.type == T.UNKNOWN:
+                c = self.cast(c, rtype if rtype != T.UNKNOWN else T.TEXT, explicit=False)
+            fns.append(c.fn)
+            eqs.append(operators.resolve_binary("=", c.type, rtype)[0])
+            ops_.append(operators.resolve_binary(op, c.type, rtype)[0])
+        compare = _row_comparer(op, eqs, ops_, _pos(n))
+        all_ = quantifier == "all"
+
+        def fn(r):
+            left = tuple(f(r) for f in fns)
+            rows = run(r)
+            if quantifier == "single":  # (a, b) = (SELECT ...): at most one row
+                if len(rows) > 1:
+                    raise errors.CardinalityViolation(
+                        "more than one row returned by a subquery used as an expression")
+                return compare(left, rows[0]) if rows else None
+            result = all_
+            for v in rows:
+                c = compare(left, v)
+                if c is (not all_):
+                    result = c
+                    break
+                if c is None:
+                    result = None
+            if negated and result is not None:
+                return not result
+            return result
+        return Compiled(fn, T.BOOL)
+
+    def _row_subquery_compare(self, n: ast.BinaryOp) -> Compiled:
+        """(a, b) op (SELECT x, y): a row comparison with the subquery's one row (none:
+        NULL; more: 21000)."""
+        return self._row_quantified(n.op, "single", n.left, n.right.query, False, n)
 
     @staticmethod
     def _quantify(lf, values_of, impl, all_, negated) -> Compiled:
@@ -118,8 +167,30 @@ class SubqueryCompiling:
                         name="array")
 
 
+def _row_comparer(op, eqs, ops_, pos):
+    """compare(left tuple, right tuple) -> True / False / None for row `op`."""
+    if op == "=" or op == "<>":
+        want = op == "="
+
+        def compare(a, b):  # = : AND of the pairs; <> : OR of the pairs
+            result = want
+            for eq, x, y in zip(eqs, a, b):
+                if x is None or y is None:
+                    result = None
+                elif not eq(x, y):
+                    return not want
+            return result
+        return compare
+    if op not in ("<", "<=", ">", ">="):
+        raise errors.FeatureNotSupported(f"row comparison with {op}", position=pos)
+
+    def ordered(a, b):  # the first pair not equal decides
+        for eq, cmp, x, y in zip(eqs, ops_, a, b):
+            if x is None or y is None:
+                return None
+            if not eq(x, y):
+                return bool(cmp(x, y))
+        return op in ("<=", ">=")
+    return ordered
 
 
-def _pos(node) -> int | None:
-    p = getattr(node, "pos", -1)
-    return p + 1 if p is not None and p >= 0 else None

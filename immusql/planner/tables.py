@@ -58,6 +58,16 @@ class TableCodec:
         else:
             self.pk_slots = None
             self.pk_types = (INT8,)
+        # expression/partial indexes: index -> IndexEval, made by the statement context
+        # (compiling expressions needs it); see index_exprs.py
+        self.make_eval = None
+        self._evals: dict = {}
+
+    def index_eval(self, index):
+        ev = self._evals.get(index.id)
+        if ev is None:
+            ev = self._evals[index.id] = self.make_eval(index)
+        return ev
 
     def pk_values(self, row: tuple, row_id: int | None = None) -> tuple:
         if self.pk_slots is None:
@@ -72,9 +82,10 @@ class TableCodec:
                                self.types)
 
     def decode(self, value: bytes) -> tuple:
-        d = rows.decode_row(value, self.types)
-        get = d.get
-        return tuple(get(cid) for cid in self.ids)
+        decode = self.__dict__.get("_decode")
+        if decode is None:
+            decode = self._decode = rows.row_decoder(self.ids, self.types)
+        return decode(value)
 
     def row_id_of(self, key: bytes) -> int | None:
         """The hidden row id in a row key of a table without a primary key."""
@@ -83,11 +94,31 @@ class TableCodec:
         return keys.decode_key(key[len(self.prefix):], self.pk_types)[0]
 
 
+def index_key(index, codec: TableCodec, row: tuple) -> tuple[tuple, tuple] | None:
+    """(values, types) of a row's key in `index`; None when a partial index leaves the
+    row out."""
+    if index.plain:
+        return (tuple(row[codec.position[c]] for c in index.columns),
+                tuple(codec.types[c] for c in index.columns))
+    ev = codec.index_eval(index)
+    if not ev.covers(row):
+        return None
+    return ev.values(row), ev.types
+
+
+def index_types(index, codec: TableCodec) -> tuple[SqlType, ...]:
+    if index.plain:
+        return tuple(codec.types[c] for c in index.columns)
+    return codec.index_eval(index).types
+
+
 def index_entry(rel: Relation, index, codec: TableCodec, row: tuple, pk_key: bytes
-                ) -> tuple[bytes, bytes]:
-    """(key, value) of a row's entry in `index`."""
-    values = tuple(row[codec.position[c]] for c in index.columns)
-    types_: tuple[SqlType, ...] = tuple(codec.types[c] for c in index.columns)
+                ) -> tuple[bytes, bytes] | None:
+    """(key, value) of a row's entry in `index` (None: a partial index leaves it out)."""
+    got = index_key(index, codec, row)
+    if got is None:
+        return None
+    values, types_ = got
     desc = index.descending or None
     body = index_prefix(index.id) + keys.encode_key(values, types_, desc)
     if index.unique and not any(v is None for v in values):
@@ -96,9 +127,12 @@ def index_entry(rel: Relation, index, codec: TableCodec, row: tuple, pk_key: byt
 
 
 def unique_probe(index, codec: TableCodec, row: tuple) -> bytes | None:
-    """The key whose presence means a uniqueness conflict (None: NULLs never conflict)."""
-    values = tuple(row[codec.position[c]] for c in index.columns)
+    """The key whose presence means a uniqueness conflict (None: NULLs never conflict,
+    nor rows a partial index leaves out)."""
+    got = index_key(index, codec, row)
+    if got is None:
+        return None
+    values, types_ = got
     if any(v is None for v in values):
         return None
-    types_ = tuple(codec.types[c] for c in index.columns)
     return index_prefix(index.id) + keys.encode_key(values, types_, index.descending or None)

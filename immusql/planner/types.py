@@ -287,6 +287,15 @@ INT_RANGES = {INT2.oid: (-(1 << 15), (1 << 15) - 1), INT4.oid: (-(1 << 31), (1 <
 _ARRAY_CACHE: dict[SqlType, SqlType] = {}
 
 
+def array_shape(value: list) -> tuple[int, ...]:
+    """The dimensions of an array value (nested lists: a sub-list is a dimension)."""
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
+
+
 def array_of(t: SqlType) -> SqlType:
     """The array type whose elements are `t` (arrays of arrays are the same array type:
     PostgreSQL arrays carry their dimensions in the value)."""

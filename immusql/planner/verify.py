@@ -30,6 +30,7 @@ from ..parser import ast
 from . import access, syscat
 from . import types as T
 from .catalog import Relation, relation_key
+from .compiled import error_position as _pos
 from .expr import ExprCompiler
 from .scope import Scope
 from .tables import TableCodec
@@ -290,6 +291,3 @@ def run_verify_tx(ctx, stmt: ast.VerifyTx):
     return _result(columns, [tx_row(proof)])
 
 
-def _pos(node):
-    p = getattr(node, "pos", -1)
-    return p + 1 if p is not None and p >= 0 else None

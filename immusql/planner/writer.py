@@ -134,9 +134,11 @@ class TableWriter:
         detail = None
         if idx is not None:
             from .casts import format_text
-            cols = [self.rel.column_by_id(c) for c in idx.columns]
-            vals = [format_text(row[self.codec.position[c.id]], c.type) for c in cols]
-            detail = f"Key ({', '.join(c.name for c in cols)})=({', '.join(vals)}) " \
+            from .index_exprs import key_names
+            from .tables import index_key
+            values, types_ = index_key(idx, self.codec, row)
+            vals = [format_text(v, t) for v, t in zip(values, types_)]
+            detail = f"Key ({key_names(self.rel, idx)})=({', '.join(vals)}) " \
                      "already exists."
         return _about(errors.UniqueViolation(
             f'duplicate key value violates unique constraint "{name}"', detail=detail),
@@ -156,8 +158,9 @@ class TableWriter:
         for idx in self.rel.indexes:
             if idx.primary:
                 continue
-            k, v = index_entry(self.rel, idx, self.codec, row, key)
-            self.tx.set(k, v)
+            entry = index_entry(self.rel, idx, self.codec, row, key)
+            if entry is not None:  # None: a partial index leaves the row out
+                self.tx.set(*entry)
 
     def delete(self, row: tuple, key: bytes, check_children: bool = True) -> None:
         if check_children:
@@ -166,9 +169,11 @@ class TableWriter:
         for idx in self.rel.indexes:
             if idx.primary:
                 continue
-            k, _ = index_entry(self.rel, idx, self.codec, row, key)
+            entry = index_entry(self.rel, idx, self.codec, row, key)
+            if entry is None:
+                continue
             try:
-                self.tx.delete(k)
+                self.tx.delete(entry[0])
             except KeyNotFoundError:
                 pass  # built by an index created later in this transaction, or damaged
 
@@ -199,14 +204,15 @@ class TableWriter:
             for idx in self.rel.indexes:
                 if idx.primary:
                     continue
-                old_k, _ = index_entry(self.rel, idx, self.codec, old, key)
-                new_k, new_v = index_entry(self.rel, idx, self.codec, new, key)
-                if old_k != new_k:
+                old_e = index_entry(self.rel, idx, self.codec, old, key)
+                new_e = index_entry(self.rel, idx, self.codec, new, key)
+                if old_e is not None and (new_e is None or old_e[0] != new_e[0]):
                     try:
-                        self.tx.delete(old_k)
+                        self.tx.delete(old_e[0])
                     except KeyNotFoundError:
                         pass
-                self.tx.set(new_k, new_v)
+                if new_e is not None:
+                    self.tx.set(*new_e)
         # children follow (or refuse) once the new parent row exists
         self._on_parent_change(old, new)
         return new_key
@@ -285,7 +291,7 @@ def _parent_has(ctx, parent, ref_columns, values) -> bool:
         except KeyNotFoundError:
             return False
     for idx in parent.indexes:
-        if idx.unique and tuple(idx.columns) == tuple(ref_columns):
+        if idx.unique and idx.plain and tuple(idx.columns) == tuple(ref_columns):
             row = [None] * len(parent.columns)
             for c, v in zip(ref_columns, values):
                 row[codec.position[c]] = v

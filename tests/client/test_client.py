@@ -54,7 +54,7 @@ def test_every_column_type_decodes_and_matches(conn, dsn, state_dir):
         iv interval, u uuid, j json, jb jsonb, ai int[], at text[], an numeric[],
         o oid)""")
     u = uuid.uuid4()
-    conn.execute("""INSERT INTO every VALUES (-7, -3, 42, true, 0.1, -0.0, 1.50, 'héllo',
+    conn.execute("""INSERT INTO every VALUES (-7, -3, 42, true, 0.1, '-0.0', 1.50, 'héllo',
         'v', 'ab', '\\x00ff10', '2020-02-29', '2001-02-03 04:05:06.789',
         '2001-02-03 04:05:06+02', '23:59:59.999999', '10:00:00+05:30',
         '1 year 2 mons 3 days 04:05:06.5', %s, '{"k": [1, 2.5, "x"]}',

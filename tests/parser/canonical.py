@@ -581,7 +581,8 @@ def statement(s) -> str:  # noqa: C901 - one branch per statement type
         out = "CREATE " + ("OR REPLACE " if s.or_replace else "")
         out += ("TEMP " if s.temporary else "") + f"VIEW {dotted(s.name.parts)}"
         out += f" ({commas(s.column_aliases, ident)})" if s.column_aliases else ""
-        return out + f" AS {query(s.query)}"
+        check = f" WITH {s.check_option.upper()} CHECK OPTION" if s.check_option else ""
+        return out + f" AS {query(s.query)}" + check
     if t is A.CreateSequence:
         out = f"CREATE SEQUENCE {'IF NOT EXISTS ' if s.if_not_exists else ''}"
         out += dotted(s.name.parts)

@@ -284,3 +284,21 @@ def test_startup_options_are_applied(dsn):
         assert c.execute("SHOW application_name").fetchone() == ("opt-test",)
     with pytest.raises(psycopg.OperationalError, match="no_such_setting"):
         psycopg.connect(dsn + " options='-c no_such_setting=1'")
+
+
+def test_data_modifying_with_over_the_wire(dsn):
+    """A prepared WITH ... DELETE ... RETURNING feeding an INSERT ... RETURNING: Describe
+    types the parameter and the RETURNING columns; the statement runs once, atomically."""
+    with psycopg.connect(dsn, autocommit=True, prepare_threshold=0) as c:
+        c.execute("CREATE TABLE jobs (id int PRIMARY KEY, name text)")
+        c.execute("CREATE TABLE done (id int PRIMARY KEY, name text)")
+        c.execute("INSERT INTO jobs VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+        sql = ("WITH moved AS (DELETE FROM jobs WHERE id < %s RETURNING id, name) "
+               "INSERT INTO done SELECT id, upper(name) FROM moved RETURNING id, name")
+        cur = c.execute(sql, (3,))
+        assert sorted(cur.fetchall()) == [(1, "A"), (2, "B")]
+        assert [(d.name, d.type_code) for d in cur.description] == [("id", 23), ("name", 25)]
+        with pytest.raises(pgerrors.UniqueViolation):  # done already holds id 1: no change
+            c.execute("WITH moved AS (DELETE FROM jobs RETURNING id, name) "
+                      "INSERT INTO done SELECT 1, name FROM moved")
+        assert c.execute("SELECT id FROM jobs").fetchall() == [(3,)]

@@ -295,13 +295,16 @@ def test_like_errors():
     assert str(e.value) == "LIKE pattern must not end with escape character"
     with pytest.raises(Exception) as e:
         patterns.like("a", "a", "ab")
-    assert e.value.sqlstate == "22019"
+    assert e.value.sqlstate == "22025"  # PostgreSQL: invalid escape string
     assert patterns.like("ABC", "a%", None, ilike=True)
 
 
 SIMILAR = [("abc", "abc", True), ("abc", "a%", True), ("abc", "%(b|d)%", True),
            ("abc", "(a|b)*c", True), ("abc", "ab", False), ("a.c", "a.c", True),
-           ("abc", "a.c", False), ("aaa", "a{2,3}", True), ("abc", "[a-c]+", True)]
+           ("abc", "a.c", False), ("aaa", "a{2,3}", True), ("abc", "[a-c]+", True),
+           # anchored at both ends (PostgreSQL's ^(?:...)$), `_` one character
+           ("abc", "a", False), ("abc", "[ab]+", False), ("a\n", "a", False),
+           ("x]", "[]x]+", True), ("a^", "_^", True), ("ab", "a|ab", True)]
 
 
 @pytest.mark.parametrize("value,pattern,expected", SIMILAR)

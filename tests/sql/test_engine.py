@@ -189,6 +189,9 @@ def test_time_travel_and_history_after_many_changes(conn):
                           "where id = %s order by _rev", (key,))
         assert [(b, d) for b, d, _ in hist] == seq
         assert [r for _, _, r in hist] == list(range(1, len(seq) + 1))
+        # immudb's parenthesized spelling reads the same versions
+        assert rows(conn, "select h.balance, h._deleted, h._rev from (HISTORY OF acct) h "
+                          "where h.id = %s order by h._rev", (key,)) == hist
 
 
 def test_cached_plans_rerun_with_new_parameters_and_follow_schema_changes(tmp_path):

@@ -134,6 +134,13 @@ def pg_attribute(sc):
             rows.append(_attr_row(rel.id, col.name, col.type, col.id, col.not_null,
                                   (rel.id, col.id) in m.attrdef_of, ident))
         for idx in rel.indexes:
+            if not idx.plain:  # expression keys: named as PostgreSQL names them
+                from ..index_exprs import attribute_names
+                from ..tables import index_types
+                types_ = index_types(idx, sc.ctx.codec(rel))
+                for i, (name, t) in enumerate(zip(attribute_names(rel, idx), types_)):
+                    rows.append(_attr_row(idx.id, name, t, i + 1))
+                continue
             for i, cid in enumerate(idx.columns):
                 col = rel.column_by_id(cid)
                 rows.append(_attr_row(idx.id, col.name, col.type, i + 1))
@@ -158,14 +165,17 @@ def pg_index(sc):
     rows = []
     for rel in sc.model.relations:
         for idx in rel.indexes:
-            types_ = [rel.column_by_id(c).type for c in idx.columns]
+            from ..index_exprs import catalog_texts
+            from ..tables import index_types
+            types_ = index_types(idx, sc.ctx.codec(rel))
             n = len(idx.columns)
             desc = idx.descending or (False,) * n
+            exprs, pred = catalog_texts(rel, idx)
             rows.append((idx.id, rel.id, n, n, idx.unique, False, idx.primary, False, True,
                          False, True, False, True, True, False, list(idx.columns),
                          [collation_of(t) for t in types_],
                          [default_opclass(t) for t in types_],
-                         [3 if d else 0 for d in desc], None, None))
+                         [3 if d else 0 for d in desc], exprs, pred))
     return rows
 
 

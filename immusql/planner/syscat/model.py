@@ -97,6 +97,13 @@ def _build(catalog) -> CatalogModel:
         m.by_oid[rel.id] = rel
         for idx in rel.indexes:
             m.index_by_oid[idx.id] = (rel, idx)
+            if idx.predicate is not None:  # pg_get_expr(indpred, indrelid, true)
+                from ..index_exprs import predicate_sql
+                try:
+                    m.pretty_of[(rel.id, predicate_sql(rel, idx))] = \
+                        predicate_sql(rel, idx, True)
+                except Exception:  # printing never breaks the catalog
+                    pass
     for rel in rels:
         if rel.kind in ("table", "view"):
             pair = (next(counter), next(counter))

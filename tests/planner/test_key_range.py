@@ -1,0 +1,63 @@
+"""Primary-key range scans are chosen where they apply and never where they would be
+wrong (tests/sql/fixtures/key_ranges.sql compares their answers with PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+import immusql
+
+
+@pytest.fixture
+def conn(tmp_path):
+    c = immusql.connect(str(tmp_path))
+    c.autocommit = True
+    cur = c.cursor()
+    cur.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+    cur.execute("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) AS g")
+    cur.execute("CREATE TABLE c (a text, b int, PRIMARY KEY (a, b))")
+    cur.execute("CREATE TABLE i (d interval PRIMARY KEY)")
+    yield c
+    c.close()
+
+
+def plan(conn, sql, params=None) -> str:
+    cur = conn.cursor()
+    cur.execute("EXPLAIN " + sql, params)
+    return "\n".join(r[0] for r in cur.fetchall())
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM t WHERE id > 90",
+    "SELECT * FROM t WHERE id BETWEEN 3 AND 7",
+    "SELECT * FROM t WHERE 10 >= id",
+    "SELECT * FROM t WHERE id < '5'",
+    "SELECT * FROM t x WHERE x.id >= 5 AND x.v <> 'a'",
+    "SELECT * FROM c WHERE a = 'k'",
+    "SELECT * FROM c WHERE a = 'k' AND b < 4",
+])
+def test_key_bounds_read_a_range(conn, sql):
+    assert "Index Scan using" in plan(conn, sql) and "(range:" in plan(conn, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM t WHERE id > 1.5",             # the bound is not an int: filter only
+    "SELECT * FROM t WHERE id NOT BETWEEN 3 AND 7",
+    "SELECT * FROM t WHERE id > 5 OR v = 'x'",
+    "SELECT * FROM t WHERE id + 0 > 5",
+    "SELECT * FROM c WHERE b > 3",                # not a leading key column
+    "SELECT * FROM i WHERE d > '1 day'",          # equal intervals can differ in key bytes
+    "SELECT * FROM t AS OF TX 1 WHERE id > 5",
+])
+def test_no_range_where_it_does_not_apply(conn, sql):
+    assert "(range:" not in plan(conn, sql)
+
+
+def test_parameters_bound_each_execution(conn):
+    cur = conn.cursor()
+    sql = "SELECT id FROM t WHERE id > %s AND id <= %s ORDER BY id"
+    assert "(range: id)" in plan(conn, sql, (1, 2))
+    for lo, hi in ((1, 3), (98, 200), (50, 10), (None, 5)):
+        cur.execute(sql, (lo, hi))
+        expected = [] if lo is None else [(i,) for i in range(lo + 1, min(hi, 100) + 1)]
+        assert cur.fetchall() == expected

@@ -448,6 +448,7 @@ def _reg_all():
     r("to_timestamp", (F8,), TSZ, _to_timestamp_float)
     r("to_timestamp", (TXT, TXT), TSZ, _to_timestamp_text_factory, needs_ctx=True)
     r("to_date", (TXT, TXT), D, lambda s, f: tochar.parse_datetime(s, f)[0].date())
+    r("to_number", (TXT, TXT), N, tochar.parse_number)
     for t in (TS, TSZ, IV, N, F8, T.FLOAT4, I4, T.INT8):
         r("to_char", (t, TXT), TXT, _to_char_factory, needs_ctx=True)
     r("justify_days", (IV,), IV, ivs.justify_days)

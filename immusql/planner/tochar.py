@@ -13,7 +13,12 @@ import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..errors import DatetimeFieldOverflow, FeatureNotSupported, InvalidDatetimeFormat
+from ..errors import (
+    DatetimeFieldOverflow,
+    FeatureNotSupported,
+    InvalidDatetimeFormat,
+    InvalidTextRepresentation,
+)
 from . import numerics as nums
 from .types import InfiniteDatetime, Interval
 
@@ -439,6 +444,74 @@ def _format_sci(d, f, fm):
 
 
 # ------------------------------------------------------------------- parsing --
+
+_NUM_TOKENS = ("EEEE", "FM", "MI", "PL", "SG", "PR", "TH", "th", "9", "0", ".", "D", ",",
+               "G", "S", "L", "V", "B")
+
+
+def parse_number(text: str, fmt: str) -> Decimal:
+    """to_number(text, fmt): the format and the input are walked together, as
+    PostgreSQL's NUM_processor does: a digit position takes a digit if one is there
+    (and a sign or blank before the first one), separators and the decimal point take
+    their character if present, S/MI/PL/SG/PR read the sign, L skips a currency symbol.
+    The result keeps the decimals read (at most the format's positions after the point)."""
+    up = fmt.upper()
+    if "EEEE" in up or "RN" in up or "V" in up:
+        raise FeatureNotSupported(f'to_number format "{fmt}" is not supported')
+    tokens, i = [], 0
+    while i < len(fmt):
+        tok = next((t for t in _NUM_TOKENS if fmt.startswith(t, i)
+                    or fmt[i:i + len(t)].upper() == t), fmt[i])
+        tokens.append(tok.upper())
+        i += len(tok)
+    n_frac = 0
+    seen_point = False
+    for tok in tokens:
+        if tok in (".", "D"):
+            seen_point = True
+        elif tok in ("9", "0") and seen_point:
+            n_frac += 1
+    pos, n = 0, len(text)
+    int_digits, frac_digits = [], []
+    neg = in_frac = False
+    started = False
+    for tok in tokens:
+        if tok in ("9", "0"):
+            while not started and pos < n and text[pos] in " +-<":
+                neg = neg or text[pos] in "-<"
+                pos += 1
+            if pos < n and text[pos].isdigit():
+                (frac_digits if in_frac else int_digits).append(text[pos])
+                started = True
+                pos += 1
+        elif tok in (".", "D"):
+            in_frac = True
+            if pos < n and text[pos] == ".":
+                pos += 1
+        elif tok in (",", "G"):
+            if pos < n and text[pos] == ",":
+                pos += 1
+        elif tok in ("S", "MI", "PL", "SG"):
+            if pos < n and text[pos] in "+-":
+                neg = text[pos] == "-"
+                pos += 1
+        elif tok == "PR":
+            if pos < n and text[pos] == ">":
+                pos += 1
+        elif tok == "L":
+            while pos < n and not (text[pos].isdigit() or text[pos] in " +-.,"):
+                pos += 1
+        elif tok in ("FM", "TH", "B"):
+            continue
+        elif pos < n:
+            pos += 1  # a literal of the format stands for one input character
+    if not int_digits and not frac_digits:
+        raise InvalidTextRepresentation('invalid input syntax for type numeric: " "')
+    digits = "".join(int_digits) or "0"
+    frac = "".join(frac_digits)[:n_frac]
+    d = Decimal(f"{'-' if neg else ''}{digits}{'.' + frac if frac else ''}")
+    return nums.norm(d)
+
 
 def parse_datetime(text: str, fmt: str) -> tuple[dt.datetime, dt.timedelta | None]:
     """to_timestamp(text, fmt) / to_date: returns (naive datetime, zone offset or None)."""

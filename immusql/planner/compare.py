@@ -187,3 +187,10 @@ def order_fn(fn, t: T.SqlType):
         return fn
     key = sort_key(t)
     return lambda row: None if (v := fn(row)) is None else key(v)
+
+
+def hash_canon(t: T.SqlType):
+    """For grouping: a function giving values of type t that PostgreSQL calls equal one
+    hash key, where the generic canonical form does not already (char(n): trailing
+    blanks); None when none is needed."""
+    return _bpchar_key if t.oid == T.BPCHAR.oid else None

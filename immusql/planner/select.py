@@ -360,7 +360,8 @@ class QueryPlanner:
             agg_calls.append(ops.AggCall(spec, [a.fn for a in args], call.distinct, filt,
                                          order, call.star))
             agg_types.append(spec.result_type)
-        op = ops.HashAggregate(op, [g.fn for g in group_compiled], agg_calls)
+        op = ops.HashAggregate(op, [g.fn for g in group_compiled], agg_calls,
+                               key_canon=[compare.hash_canon(g.type) for g in group_compiled])
         new_scope = _GroupScope(scope, group_exprs, group_compiled)
         replacements = {}
         for i, (g, c) in enumerate(zip(group_exprs, group_compiled)):

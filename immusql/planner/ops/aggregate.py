@@ -184,16 +184,33 @@ def key_chunks(rows: Iterable[tuple], group_fns: Sequence[RowFn]):
         yield canon_keys(keys, multi), keys, chunk
 
 
+def _recanonised(chunks, key_canon: Sequence, multi: bool):
+    """key_chunks with the per-key `key_canon` functions applied to the hash keys."""
+    if not multi:
+        f = key_canon[0]
+        for canon, raw, chunk in chunks:
+            yield [k if k is None else f(k) for k in canon], raw, chunk
+        return
+    pairs = list(enumerate(key_canon))
+    for canon, raw, chunk in chunks:
+        yield [tuple(v if f is None or v is None else f(v) for (_, f), v in zip(pairs, k))
+               for k in canon], raw, chunk
+
+
 class HashAggregate(Operator):
     """Groups rows by `group_fns` in a hash table; output: group values + aggregates.
 
-    Groups come out in order of first appearance. With no `group_fns` it is a plain
-    aggregate: exactly one row, even over no input.
+    Groups come out in order of first appearance, each showing its first row's key
+    values. With no `group_fns` it is a plain aggregate: exactly one row, even over no
+    input. `key_canon`: per group key, None or a function mapping values the SQL type
+    calls equal to one hash key (char(n) ignores trailing blanks).
     """
 
     def __init__(self, child: Operator, group_fns: Sequence[RowFn],
-                 aggregates: Sequence[AggCall], label: str | None = None):
+                 aggregates: Sequence[AggCall], label: str | None = None,
+                 key_canon: Sequence | None = None):
         super().__init__([child], len(group_fns) + len(aggregates), label)
+        self.key_canon = key_canon if key_canon and any(key_canon) else None
         self.group_fns = list(group_fns)
         self.aggregates = list(aggregates)
         self.name = "HashAggregate" if self.group_fns else "Aggregate"
@@ -211,7 +228,10 @@ class HashAggregate(Operator):
             return [acc.result(g)]
         keys: list = []
         states: list[list] = [[] for _ in self.aggregates]
-        acc.update_hashed(key_chunks(rows, self.group_fns), {}, keys, states)
+        chunks = key_chunks(rows, self.group_fns)
+        if self.key_canon is not None:
+            chunks = _recanonised(chunks, self.key_canon, len(self.group_fns) > 1)
+        acc.update_hashed(chunks, {}, keys, states)
         return acc.results(keys, states)
 
 

@@ -3,8 +3,10 @@ CTEs, subqueries, VALUES, set-returning functions and joins.
 
 Each FROM item is planned with its own local columns (its rows start at slot 0), and the
 items are then joined left to right: an equality in WHERE or ON between the two sides
-becomes a hash join, anything else a nested loop. The WHERE clause is still applied in
-full afterwards, so choosing a join method never changes a result.
+becomes a hash join, anything else a nested loop. WHERE conjuncts that read one table
+narrow what it reads: an access path (access.py), and a filter right at its scan when no
+outer join can NULL-extend its rows. The WHERE clause is still applied in full
+afterwards, so none of these choices ever changes a result.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import itertools
 
 from .. import errors
 from ..parser import ast
-from . import access, functions, ops, syscat
+from . import access, functions, index_exprs, ops, syscat, walk
 from . import types as T
 from .compiled import error_position as _pos
 from .expr import ExprCompiler
@@ -49,11 +51,13 @@ class FromPlanner:
         if not items:
             return ops.Values([()], 0)
         conjuncts = _split_and(where)
-        self._conjuncts = conjuncts if len(items) == 1 else []
+        # WHERE conjuncts narrow what each table reads (access paths, pushed filters);
+        # the WHERE clause still runs in full above the joins
+        self._conjuncts = self._push = conjuncts
         acc_op, acc_cols = self.plan_item(items[0], None)
-        self._conjuncts = []
         for item in items[1:]:
             if _is_lateral(item):
+                self._conjuncts = self._push = []
                 lateral = Scope(columns=list(acc_cols), parent=self.scope.parent)
                 right_plan = {}
 
@@ -70,9 +74,11 @@ class FromPlanner:
                                             right_columns=len(r_cols))
                 acc_cols = acc_cols + r_cols
                 continue
+            self._conjuncts = self._push = conjuncts
             r_op, r_cols = self.plan_item(item, None)
             acc_op = self._join(acc_op, acc_cols, r_op, r_cols, conjuncts, "inner", None)
             acc_cols = acc_cols + r_cols
+        self._conjuncts = self._push = []
         self.scope.extend(acc_cols)
         return acc_op
 
@@ -146,7 +152,26 @@ class FromPlanner:
                  ScopeColumn(alias, "_rev", T.INT8, hidden=True),
                  ScopeColumn(alias, "_deleted", T.BOOL, hidden=True),
                  ScopeColumn(alias, "_key", T.BYTEA, hidden=True)]
-        return op, cols
+        return self._pushed_filter(op, cols, outer), cols
+
+    def _pushed_filter(self, op, cols, outer):
+        """`op` under the WHERE conjuncts that read only its own columns, so rows that
+        cannot qualify are dropped before any join sees them. Only where this table's
+        rows are never NULL-extended by an outer join (self._push is empty there), and
+        only conjuncts without subqueries or volatile functions, because the full WHERE
+        evaluates them again above the joins."""
+        local = Scope(columns=list(cols))
+        mine = [c for c in getattr(self, "_push", ()) if _reads_only(c, local)
+                and _repeatable(c)]
+        if not mine:
+            return op
+        try:
+            pred = ExprCompiler(Scope(columns=list(cols), parent=outer), self.ctx,
+                                clause="WHERE").predicate(
+                mine[0] if len(mine) == 1 else ast.BoolOp("and", tuple(mine)))
+        except errors.Error:
+            return op  # the full WHERE reports it, with its own context
+        return ops.Filter(op, pred)
 
     def _as_of(self, a: ast.AsOf, outer):
         comp = ExprCompiler(outer or Scope(), self.ctx, clause="AS OF")
@@ -197,10 +222,19 @@ class FromPlanner:
         return op, [ScopeColumn(alias, n, t) for n, t in zip(names, types_)]
 
     def _join_item(self, j: ast.Join, lateral):
-        l_op, l_cols = self.plan_item(j.left, lateral)
-        if _is_lateral(j.right) and not j.using and not j.natural:
-            return self._lateral_join(j, l_op, l_cols)
-        r_op, r_cols = self.plan_item(j.right, lateral)
+        push = getattr(self, "_push", [])
+        try:  # WHERE conjuncts go down only to the side an outer join never NULL-extends
+            self._push = push if j.kind not in ("right", "full") else []
+            l_op, l_cols = self.plan_item(j.left, lateral)
+            self._push = push if j.kind not in ("left", "full") else []
+            if _is_lateral(j.right) and not j.using and not j.natural:
+                return self._lateral_join(j, l_op, l_cols)
+            r_op, r_cols = self.plan_item(j.right, lateral)
+        finally:
+            self._push = push
+        return self._join_sides(j, l_op, l_cols, r_op, r_cols)
+
+    def _join_sides(self, j: ast.Join, l_op, l_cols, r_op, r_cols):
         kind = j.kind
         using = list(j.using)
         if j.natural:
@@ -314,6 +348,33 @@ class FromPlanner:
         if ta.category not in HASHABLE_CATEGORIES and ta != tb:
             return None
         return ca.fn, cb.fn
+
+
+def _reads_only(node, local: Scope) -> bool:
+    """Do all of `node`'s column references name columns of `local` (and nothing else)?"""
+    for ref in _column_refs(node):
+        try:
+            if local._find(ref.parts, -1) is None:
+                return False
+        except errors.Error:  # ambiguous here: the full WHERE reports it
+            return False
+    return True
+
+
+def _column_refs(node):
+    if isinstance(node, ast.ColumnRef):
+        yield node
+    for c in walk.children(node):
+        yield from _column_refs(c)
+
+
+def _repeatable(node) -> bool:
+    """No subquery, aggregate or volatile function: evaluating it twice is harmless."""
+    try:
+        index_exprs.check_expression(node, "predicate")
+    except errors.Error:
+        return False
+    return True
 
 
 def _named(cols, alias, column_aliases) -> list[ScopeColumn]:

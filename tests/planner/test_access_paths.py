@@ -1,5 +1,6 @@
-"""Primary-key range scans are chosen where they apply and never where they would be
-wrong (tests/sql/fixtures/key_ranges.sql compares their answers with PostgreSQL)."""
+"""What tables read: primary-key range scans are chosen where they apply and never where
+they would be wrong, and WHERE conditions reach the scans of inner joins only.
+(tests/sql/fixtures/key_ranges.sql and joins.sql compare the answers with PostgreSQL.)"""
 
 from __future__ import annotations
 
@@ -61,3 +62,17 @@ def test_parameters_bound_each_execution(conn):
         cur.execute(sql, (lo, hi))
         expected = [] if lo is None else [(i,) for i in range(lo + 1, min(hi, 100) + 1)]
         assert cur.fetchall() == expected
+
+
+def test_where_conditions_reach_the_scans_of_inner_joins_only(conn):
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE u (id int PRIMARY KEY, t_id int, w int)")
+    lines = plan(conn, "SELECT * FROM t JOIN u ON u.t_id = t.id "
+                       "WHERE t.v = 'x' AND u.w > 3").splitlines()
+    scans = [i for i, line in enumerate(lines) if "Seq Scan" in line]
+    assert len(scans) == 2 and all("Filter" in lines[i - 1] for i in scans)
+    lines = plan(conn, "SELECT * FROM t LEFT JOIN u ON u.t_id = t.id "
+                       "WHERE t.v = 'x' AND u.w IS NULL").splitlines()
+    below = {lines[i].split("on ")[-1].strip(): "Filter" in lines[i - 1]
+             for i, line in enumerate(lines) if "Seq Scan" in line}
+    assert below == {"t": True, "u": False}  # u's rows may be NULL-extended

@@ -15,7 +15,7 @@ import itertools
 
 from .. import errors
 from ..parser import ast
-from . import access, functions, index_exprs, ops, syscat, walk
+from . import access, functions, index_exprs, index_join, ops, syscat, walk
 from . import types as T
 from .compiled import error_position as _pos
 from .expr import ExprCompiler
@@ -329,7 +329,9 @@ class FromPlanner:
             both = Scope(columns=list(l_cols) + list(r_cols), parent=self.scope.parent)
             residual = ExprCompiler(both, self.ctx, clause="JOIN/ON").predicate(on)
         if lk:
-            return ops.HashJoin(l_op, r_op, lk, rk, kind, residual)
+            by_key = index_join.try_index_join(self, l_op, l_cols, r_op, r_cols, conjuncts,
+                                               kind, residual)
+            return by_key or ops.HashJoin(l_op, r_op, lk, rk, kind, residual)
         right = r_op if getattr(r_op, "rescan", False) else ops.Materialize(r_op)
         return ops.NestedLoopJoin(l_op, right, residual, kind)
 

@@ -76,3 +76,21 @@ def test_where_conditions_reach_the_scans_of_inner_joins_only(conn):
     below = {lines[i].split("on ")[-1].strip(): "Filter" in lines[i - 1]
              for i, line in enumerate(lines) if "Seq Scan" in line}
     assert below == {"t": True, "u": False}  # u's rows may be NULL-extended
+
+
+def test_a_narrow_left_side_fetches_its_partners_by_key(conn):
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE o (id int PRIMARY KEY, t_id int)")
+    cur.execute("INSERT INTO o SELECT g, g % 7 FROM generate_series(1, 30) AS g")
+    by_key = plan(conn, "SELECT * FROM o JOIN t ON t.id = o.t_id WHERE o.id = 3")
+    assert "Nested Loop" in by_key and "Index Scan using t_pkey on t" in by_key
+    assert "Hash" not in by_key
+    left = plan(conn, "SELECT * FROM o LEFT JOIN t ON t.id = o.t_id WHERE o.id IN (3, 4)")
+    assert "Nested Loop Left Join" in left and "t_pkey" in left
+    for sql in ("SELECT * FROM o JOIN t ON t.id = o.t_id",              # left not narrow
+                "SELECT * FROM o RIGHT JOIN t ON t.id = o.t_id WHERE o.id = 3",
+                "SELECT * FROM o JOIN t AS OF TX 1 ON t.id = o.t_id WHERE o.id = 3"):
+        assert "Hash" in plan(conn, sql) and "t_pkey" not in plan(conn, sql), sql
+    cur.execute("SELECT o.id, t.v FROM o JOIN t ON t.id = o.t_id WHERE o.id IN (3, 7, 8)"
+                " ORDER BY o.id")
+    assert cur.fetchall() == [(3, "v3"), (8, "v1")]  # 7 % 7 = 0: no t row 0

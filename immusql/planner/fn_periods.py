@@ -41,20 +41,22 @@ def _date_bin_factory(ctx, params, elem):
     return f
 
 
+def _period(s, e):
+    """(start, end) ordered as overlaps_timestamp orders them: a NULL start takes the end's
+    place, a reversed pair is swapped; None when both are NULL."""
+    if s is None:
+        return None if e is None else (e, None)
+    if e is not None and s > e:
+        return e, s
+    return s, e
+
+
 def _overlaps(s1, e1, s2, e2):
     """PostgreSQL's overlaps_timestamp (also used for time)."""
-    if s1 is None:
-        if e1 is None:
-            return None
-        s1, e1 = e1, None
-    elif e1 is not None and s1 > e1:
-        s1, e1 = e1, s1
-    if s2 is None:
-        if e2 is None:
-            return None
-        s2, e2 = e2, None
-    elif e2 is not None and s2 > e2:
-        s2, e2 = e2, s2
+    p1, p2 = _period(s1, e1), _period(s2, e2)
+    if p1 is None or p2 is None:
+        return None
+    (s1, e1), (s2, e2) = p1, p2
     if s1 > s2:
         if e2 is None:
             return None

@@ -53,7 +53,9 @@ class FromPlanner:
         conjuncts = _split_and(where)
         # WHERE conjuncts narrow what each table reads (access paths, pushed filters);
         # the WHERE clause still runs in full above the joins
-        self._conjuncts = self._push = conjuncts
+        self._conjuncts = conjuncts
+        # pushed filters only pay off below a join (alone, the WHERE filter is the same)
+        self._push = conjuncts if len(items) > 1 or isinstance(items[0], ast.Join) else []
         acc_op, acc_cols = self.plan_item(items[0], None)
         for item in items[1:]:
             if _is_lateral(item):

@@ -94,3 +94,15 @@ def test_a_narrow_left_side_fetches_its_partners_by_key(conn):
     cur.execute("SELECT o.id, t.v FROM o JOIN t ON t.id = o.t_id WHERE o.id IN (3, 7, 8)"
                 " ORDER BY o.id")
     assert cur.fetchall() == [(3, "v3"), (8, "v1")]  # 7 % 7 = 0: no t row 0
+
+
+def test_secondary_index_ranges_take_the_best_index(conn):
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE s (id int PRIMARY KEY, a int, b text)")
+    cur.execute("CREATE INDEX s_a ON s (a)")
+    cur.execute("CREATE INDEX s_ba ON s (b DESC, a)")
+    assert "Index Scan using s_a on s  (range: a)" in plan(conn, "SELECT * FROM s WHERE a > 3")
+    assert "s_ba on s  (range: b)" in plan(conn, "SELECT * FROM s WHERE b < 'x'")
+    # equality on b and a range on a: s_ba uses both of its columns
+    assert "s_ba on s  (range: b, a)" in plan(conn, "SELECT * FROM s WHERE b = 'k' AND a > 6")
+    assert "(range:" not in plan(conn, "SELECT * FROM s WHERE a + 1 > 3")

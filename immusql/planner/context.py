@@ -116,8 +116,9 @@ class StatementContext:
         return c
 
     # ------------------------------------------------------------------ reads ----------
-    def table_rows(self, rel, as_of=None, history: bool = False):
-        """Rows as tuples: columns in order, then _tx, _rev, _deleted, _key."""
+    def table_rows(self, rel, as_of=None, history: bool = False, desc: bool = False):
+        """Rows as tuples: columns in order, then _tx, _rev, _deleted, _key; in primary-key
+        order (`desc`: backwards; current rows only)."""
         codec = self.codec(rel)
         decode = codec.decode
         prefix = row_prefix(rel.id)
@@ -141,7 +142,7 @@ class StatementContext:
             return
         check = self.session.check_interrupt
         tx = self.snapshot_tx or self.tx
-        for n, e in enumerate(tx.scan(prefix, track=self.track_reads)):
+        for n, e in enumerate(tx.scan(prefix, desc=desc, track=self.track_reads)):
             if not n & 1023:
                 check()  # a cancel request or statement_timeout ends a long scan
             yield decode(e.value) + (e.tx_id or None, e.revision or None, False, e.key)

@@ -31,11 +31,12 @@ class TableScan:
     def __init__(self, ctx, rel, label: str, as_of=None, history: bool = False):
         self.ctx, self.rel, self.label = ctx, rel, label
         self.as_of, self.history = as_of, history
+        self.desc = False  # backwards in key order (key_order.py)
         self.columns = len(rel.columns) + len(HIDDEN_COLUMNS)
         self.children = []
 
     def __iter__(self):
-        return iter(self.ctx.table_rows(self.rel, self.as_of, self.history))
+        return iter(self.ctx.table_rows(self.rel, self.as_of, self.history, self.desc))
 
     def explain(self) -> list[str]:
         return [self.label]

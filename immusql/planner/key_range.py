@@ -74,11 +74,13 @@ class KeyRangeScan:
 
     def __init__(self, ctx, rel, key_range: KeyRange, label: str):
         self.ctx, self.rel, self.range, self.label = ctx, rel, key_range, label
+        self.desc = False  # backwards in key order (key_order.py)
         self.columns = len(rel.columns) + len(HIDDEN_COLUMNS)
         self.children = []
 
     def _entries(self, tx, start: bytes, end: bytes):
-        return tx.scan(row_prefix(self.rel.id), start, end, track=self.ctx.track_reads)
+        return tx.scan(row_prefix(self.rel.id), start, end, desc=self.desc,
+                       track=self.ctx.track_reads)
 
     def _prefix(self) -> bytes:
         return row_prefix(self.rel.id)

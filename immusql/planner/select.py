@@ -180,8 +180,9 @@ class QueryPlanner:
     # ------------------------------------------------------------------ SELECT ----------
     def plan_select(self, sel: ast.Select, order_by, outer, limit_hook=None) -> Plan:
         from .fromclause import FromPlanner
+        from .key_order import read_in_key_order
         scope = Scope(parent=outer)
-        op = FromPlanner(self, scope).plan_from(sel.from_, sel.where)
+        op = from_op = FromPlanner(self, scope).plan_from(sel.from_, sel.where)
         comp = ExprCompiler(scope, self.ctx)
         if sel.where is not None:
             op = ops.Filter(op, comp.predicate(sel.where))
@@ -267,7 +268,9 @@ class QueryPlanner:
         else:
             if sel.distinct:
                 op = ops.Distinct(op, [_slot(i) for i in range(width)] if extra else None)
-            if order_keys:
+            if order_keys and not (not sel.distinct and not aggregated and not calls
+                                   and not srfs and read_in_key_order(from_op, scope,
+                                                                      order_by, items)):
                 op = ops.Sort(op, order_keys)
         if limit_hook is not None:  # FETCH ... WITH TIES, on the sorted rows
             op = limit_hook(op, order_keys)

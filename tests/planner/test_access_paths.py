@@ -106,3 +106,28 @@ def test_secondary_index_ranges_take_the_best_index(conn):
     # equality on b and a range on a: s_ba uses both of its columns
     assert "s_ba on s  (range: b, a)" in plan(conn, "SELECT * FROM s WHERE b = 'k' AND a > 6")
     assert "(range:" not in plan(conn, "SELECT * FROM s WHERE a + 1 > 3")
+
+
+def test_order_by_the_key_reads_in_key_order_and_stops_at_the_limit(conn, monkeypatch):
+    assert "Sort" not in plan(conn, "SELECT * FROM t ORDER BY id DESC LIMIT 5")
+    assert "Backward" in plan(conn, "SELECT * FROM t ORDER BY id DESC LIMIT 5")
+    assert "Sort" not in plan(conn, "SELECT * FROM t WHERE id > 50 ORDER BY 1 LIMIT 5")
+    for sql in ("SELECT * FROM t ORDER BY v LIMIT 5",            # not the key
+                "SELECT * FROM c ORDER BY a, b DESC",            # mixed directions
+                "SELECT * FROM c ORDER BY b",                    # not the leading column
+                "SELECT * FROM t AS OF TX 2 ORDER BY id",        # time travel
+                "SELECT DISTINCT id FROM t ORDER BY id"):
+        assert "Sort" in plan(conn, sql), sql
+    # LIMIT stops the scan: count the rows the store hands out
+    from immusql.planner import context
+    read = []
+    original = context.StatementContext.table_rows
+
+    def counting(self, *args, **kwargs):
+        for row in original(self, *args, **kwargs):
+            read.append(row)
+            yield row
+    monkeypatch.setattr(context.StatementContext, "table_rows", counting)
+    cur = conn.cursor()
+    cur.execute("SELECT id FROM t ORDER BY id DESC LIMIT 3")
+    assert cur.fetchall() == [(100,), (99,), (98,)] and len(read) == 3

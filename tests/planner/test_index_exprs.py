@@ -57,7 +57,7 @@ def test_partial_index_only_when_the_query_implies_its_predicate(conn):
     assert "Index Scan using t_act" in plan(conn, "SELECT id FROM t WHERE active AND id > 3")
     # without the predicate the index lacks rows: it must not be used
     other = "SELECT id FROM t WHERE n = 1 ORDER BY id"
-    assert "Seq Scan on t" in plan(conn, other)
+    assert "t_act" not in plan(conn, other)
     assert len(q(conn, other)) == 10
     q(conn, "UPDATE t SET active = false WHERE id = 6")
     q(conn, "UPDATE t SET active = true WHERE id = 1")

@@ -92,13 +92,18 @@ def choose(ctx, rel, alias: str, conjuncts, outer) -> object | None:
     if rel.primary_key and all(c in by_column for c in rel.primary_key):
         cols = ", ".join(rel.column_by_id(c).name for c in rel.primary_key)
         return KeyLookup(ctx, rel, [by_column[c] for c in rel.primary_key],
-                         f"Index Scan using {rel.name}_pkey on {rel.name}  (key: {cols})")
+                         f"Index Scan using {rel.name}_pkey on {on(rel, alias)}  (key: {cols})")
     found = None
     if by_column or not all(i.plain for i in rel.indexes):
         found = _secondary(ctx, rel, alias, conjuncts, outer, by_column)
     if found is None:  # a key prefix or a key range (pk > x, BETWEEN)
         found = key_range.choose(ctx, rel, alias, conjuncts, outer, _row_free)
     return found
+
+
+def on(rel, alias: str) -> str:
+    """What EXPLAIN names a scanned table: its name, and its alias when it has another."""
+    return rel.name if alias in (None, rel.name) else f"{rel.name} {alias}"
 
 
 def _secondary(ctx, rel, alias, conjuncts, outer, by_column):
@@ -120,7 +125,7 @@ def _secondary(ctx, rel, alias, conjuncts, outer, by_column):
             if fns is None:
                 break
             lists.append(fns)
-        label = f"Index Scan using {idx.name} on {rel.name}"
+        label = f"Index Scan using {idx.name} on {on(rel, alias)}"
         if len(lists) == len(idx.columns):
             return IndexLookup(ctx, rel, idx, lists, label)
         if idx.predicate is not None and partial is None:

@@ -157,11 +157,12 @@ def choose(ctx, rel, alias: str, conjuncts, outer, row_free):
     if best is None:
         return None
     idx, key_range, used = best
+    from .access import on  # access imports this module
+    target = f"{on(rel, alias)}  (range: {', '.join(used)})"
     if idx is None:
-        return KeyRangeScan(ctx, rel, key_range, f"Index Scan using {rel.name}_pkey on "
-                            f"{rel.name}  (range: {', '.join(used)})")
-    return IndexRangeScan(ctx, rel, idx, key_range, f"Index Scan using {idx.name} on "
-                          f"{rel.name}  (range: {', '.join(used)})")
+        return KeyRangeScan(ctx, rel, key_range,
+                            f"Index Scan using {rel.name}_pkey on {target}")
+    return IndexRangeScan(ctx, rel, idx, key_range, f"Index Scan using {idx.name} on {target}")
 
 
 def _bounds_by_column(ctx, rel, alias, conjuncts, outer, row_free) -> dict[int, list]:

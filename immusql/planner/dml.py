@@ -9,6 +9,7 @@ from __future__ import annotations
 from .. import errors
 from ..parser import ast
 from . import modifying_cte
+from .compiled import Compiled
 from .expr import ExprCompiler, output_name
 from .scope import Scope, ScopeColumn
 from .select import OutputColumn, QueryPlanner, _source_of, bare_params
@@ -150,6 +151,19 @@ def _source_rows(ctx, ins: ast.Insert, rel, targets):
         return [[]] if ins.default_values and not ctx.describing else []
     body = ins.source.body
     comp = ExprCompiler(Scope(), ctx, clause="VALUES")
+    converters: dict = {}
+
+    def param_value(e: ast.Param, col_type):
+        """$n for a column: converted by a function made once per (parameter type, column
+        type), not compiled anew for each of a multi-row INSERT's values."""
+        i = e.index - 1
+        t = ctx.param_type(i)
+        conv = converters.get((t, col_type))
+        if conv is None:
+            conv = converters[(t, col_type)] = comp.coerce(
+                Compiled(_first, t), col_type, e, "assignment").fn if t != col_type else _first
+        v = ctx.params[i]
+        return None if v is None else conv((v,))
     if isinstance(body, ast.Values) and not ins.source.order_by and ins.source.limit is None:
         out = []
         for r in body.rows:
@@ -162,6 +176,10 @@ def _source_rows(ctx, ins: ast.Insert, rel, targets):
             for e, col in zip(r, targets):
                 if isinstance(e, ast.Default):
                     vals.append(_DEFAULT)
+                    continue
+                if isinstance(e, ast.Param) and not ctx.describing and \
+                        1 <= e.index <= len(ctx.params):
+                    vals.append(param_value(e, col.type))
                     continue
                 c = comp.compile(e)
                 if c.type != col.type:
@@ -193,6 +211,10 @@ def _source_rows(ctx, ins: ast.Insert, rel, targets):
             vals.append(v)
         out.append(vals)
     return out
+
+
+def _first(row):
+    return row[0]
 
 
 class _ConflictHandler:

@@ -13,4 +13,21 @@ def connect(path, autocommit: bool = False, **options):
     return _connect(path, autocommit=autocommit, **options)
 
 
-__all__ = ["connect", "__version__"]
+# PEP 249's module attributes (apilevel, paramstyle, the exception classes, type objects
+# and constructors) are dbapi's, loaded on first use so `import immusql.kv` stays light.
+_DBAPI_NAMES = frozenset({
+    "apilevel", "threadsafety", "paramstyle", "Warning", "Error", "InterfaceError",
+    "DatabaseError", "DataError", "OperationalError", "IntegrityError", "InternalError",
+    "ProgrammingError", "NotSupportedError", "Date", "Time", "Timestamp", "DateFromTicks",
+    "TimeFromTicks", "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER",
+    "DATETIME", "ROWID", "Connection", "Cursor"})
+
+
+def __getattr__(name: str):
+    if name in _DBAPI_NAMES:
+        from . import dbapi
+        return getattr(dbapi, name)
+    raise AttributeError(f"module 'immusql' has no attribute {name!r}")
+
+
+__all__ = ["connect", "__version__", *sorted(_DBAPI_NAMES)]

@@ -7,7 +7,9 @@ until `commit()` / `rollback()` (unless `autocommit` is set); parameters are `%s
 
 from __future__ import annotations
 
+import datetime
 import threading
+import time
 
 from . import errors
 from .errors import (
@@ -27,6 +29,45 @@ from .parser import ast
 apilevel = "2.0"
 threadsafety = 2  # connections may be shared between threads (serialised per connection)
 paramstyle = "pyformat"
+
+# ---------------------------------------------------------- PEP 249 types and constructors
+Date, Time, Timestamp = datetime.date, datetime.time, datetime.datetime
+Binary = bytes
+
+
+def DateFromTicks(ticks: float) -> datetime.date:  # noqa: N802 - PEP 249's names
+    return Date(*time.localtime(ticks)[:3])
+
+
+def TimeFromTicks(ticks: float) -> datetime.time:  # noqa: N802
+    return Time(*time.localtime(ticks)[3:6])
+
+
+def TimestampFromTicks(ticks: float) -> datetime.datetime:  # noqa: N802
+    return Timestamp(*time.localtime(ticks)[:6])
+
+
+class DBAPITypeObject:
+    """Equal to every `description` type code (a PostgreSQL type OID) of its group."""
+
+    def __init__(self, name: str, *oids: int):
+        self.name, self.oids = name, frozenset(oids)
+
+    def __eq__(self, other) -> bool:
+        return other in self.oids if isinstance(other, int) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.oids)
+
+    def __repr__(self) -> str:
+        return f"<DBAPITypeObject {self.name}>"
+
+
+STRING = DBAPITypeObject("STRING", 18, 19, 25, 114, 1042, 1043, 3802)
+BINARY = DBAPITypeObject("BINARY", 17)
+NUMBER = DBAPITypeObject("NUMBER", 20, 21, 23, 26, 700, 701, 1700)
+DATETIME = DBAPITypeObject("DATETIME", 1082, 1083, 1114, 1184, 1186, 1266)
+ROWID = DBAPITypeObject("ROWID", 26)
 
 __all__ = ["connect", "Connection", "Cursor", "apilevel", "threadsafety", "paramstyle",
            "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",

@@ -727,8 +727,11 @@ def output_name(node, compiled: Compiled | None = None) -> str:
         inner = node.operand
         while isinstance(inner, ast.Cast):  # a::text::int is a, $1::text::int int4
             inner = inner.operand
-        if isinstance(inner, (ast.ColumnRef, ast.FuncCall)):
-            return output_name(inner)
+        base = inner
+        while isinstance(base, ast.Subscript):  # a[1]::text is named a
+            base = base.operand
+        if isinstance(base, (ast.ColumnRef, ast.FuncCall)):
+            return output_name(base)
         t = T.type_from_name(node.type)
         return T.typname(t.element if t.element is not None else t)  # ::int[] is int4
     if isinstance(node, ast.Case):
@@ -754,6 +757,8 @@ def output_name(node, compiled: Compiled | None = None) -> str:
         return "row"
     if isinstance(node, ast.FieldAccess):
         return node.field
+    if isinstance(node, ast.Subscript):  # a[1], a[1:2]: named after the array
+        return output_name(node.operand)
     return "?column?"
 
 

@@ -17,7 +17,7 @@ from .fromclause import TableScan
 from .key_range import _RANGE_TYPES, KeyRangeScan
 
 
-def read_in_key_order(from_op, scope, order_by, items) -> bool:
+def read_in_key_order(from_op, scope, order_by, items, cols) -> bool:
     """Set `from_op` to scan in the direction `order_by` asks, when that makes the rows
     come out in ORDER BY order; True if it did (the caller then needs no sort)."""
     scan = from_op.children[0] if isinstance(from_op, ops.Filter) else from_op
@@ -36,7 +36,7 @@ def read_in_key_order(from_op, scope, order_by, items) -> bool:
         col = rel.column_by_id(cid)
         if col.type.oid not in _RANGE_TYPES or col.type.element is not None:
             return False
-        if _slot_of(o.expr, scope, items) != rel.columns.index(col):
+        if _slot_of(o.expr, scope, items, cols) != rel.columns.index(col):
             return False
     scan.desc = directions.pop()
     backward = " Backward" if scan.desc else ""
@@ -48,14 +48,14 @@ def read_in_key_order(from_op, scope, order_by, items) -> bool:
     return True
 
 
-def _slot_of(e, scope, items) -> int | None:
+def _slot_of(e, scope, items, cols) -> int | None:
     """The FROM slot an ORDER BY item reads, when it is a plain column (directly, by
-    ordinal, or through a select-list alias)."""
+    ordinal, or through an output column's name, which a bare name means first)."""
     if isinstance(e, ast.Literal) and e.kind == "integer" and 1 <= e.value <= len(items):
         e = items[e.value - 1].expr
     elif isinstance(e, ast.ColumnRef) and len(e.parts) == 1:
-        named = [i.expr for i in items if i.alias == e.parts[0]]
-        if len(named) == 1:
+        named = [i.expr for i, c in zip(items, cols) if c.name == e.parts[0]]
+        if named:
             e = named[0]
     if not isinstance(e, ast.ColumnRef):
         return getattr(e, "slot", None) if type(e).__name__ == "StarColumn" else None

@@ -270,7 +270,7 @@ class QueryPlanner:
                 op = ops.Distinct(op, [_slot(i) for i in range(width)] if extra else None)
             if order_keys and not (not sel.distinct and not aggregated and not calls
                                    and not srfs and read_in_key_order(from_op, scope,
-                                                                      order_by, items)):
+                                                                      order_by, items, cols)):
                 op = ops.Sort(op, order_keys)
         if limit_hook is not None:  # FETCH ... WITH TIES, on the sorted rows
             op = limit_hook(op, order_keys)
@@ -454,8 +454,13 @@ class QueryPlanner:
                     f"ORDER BY position {e.value} is not in select list", position=_pos(e))
             return e.value - 1
         if isinstance(e, ast.ColumnRef) and len(e.parts) == 1:
-            hits = [i for i, it in enumerate(items) if it.alias == e.parts[0]]
-            if len(hits) == 1:
+            # a bare name is an output column first (its alias or implicit name, as
+            # PostgreSQL's findTargetlistEntrySQL92), an input column only otherwise
+            hits = [i for i, c in enumerate(cols) if c.name == e.parts[0]]
+            if hits:
+                if any(items[i].expr != items[hits[0]].expr for i in hits[1:]):
+                    raise errors.AmbiguousColumn(f'ORDER BY "{e.parts[0]}" is ambiguous',
+                                                 position=_pos(e))
                 return hits[0]
         for i, it in enumerate(items):
             if it.expr == e:

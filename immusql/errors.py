@@ -249,6 +249,10 @@ class DuplicateSchema(ProgrammingError, sqlstate="42P06"):
     pass
 
 
+class InvalidSchemaName(ProgrammingError, sqlstate="3F000"):
+    pass
+
+
 class AmbiguousColumn(ProgrammingError, sqlstate="42702"):
     pass
 

@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 import msgpack
 
 from ..kv.hashing import is_deleted
-from .errors import TamperedError
+from .errors import ClientError, TamperedError
 
 __all__ = ["Column", "TableDef", "decode_definition", "decode_row", "row_key",
            "check_row", "RowCheck", "describe_entry", "TYPE_NAMES", "ARRAY_ELEMENT"]
@@ -237,6 +237,8 @@ def same(shown, decoded, oid: int) -> bool:
     """Does the value the server showed equal the one decoded from the proven bytes?"""
     if shown is None or decoded is None:
         return shown is None and decoded is None
+    if oid >= FIRST_USER_OID and oid not in ARRAY_ELEMENT:
+        raise _Unsupported(oid)  # an enum: a label shown, its label OID proven
     if oid in ARRAY_ELEMENT:
         if not isinstance(shown, list) or len(shown) != len(decoded):
             return False
@@ -272,6 +274,9 @@ def key_equal(asked, decoded, oid: int) -> bool:
     the server's WHERE applies it: 10.5 selects 10.50, 'ab' selects char(4) 'ab  '."""
     if asked is None or decoded is None:
         return False
+    if oid >= FIRST_USER_OID and oid not in ARRAY_ELEMENT:  # an enum: its label's OID
+        raise ClientError("an enum primary-key column cannot be checked against a label "
+                          "(the proofs hold its label OID): ask by key= (the row's _key)")
     try:
         if isinstance(asked, str) and oid not in _TEXTS:
             return _same_text(asked, decoded, oid)
@@ -395,11 +400,24 @@ def _key_value(x, oid: int) -> bytes:
     raise _Unsupported(oid)
 
 
-def row_key(table: TableDef, raw: dict[int, object]) -> bytes:
-    """The stored key of the row whose primary-key columns hold these stored values."""
+FIRST_USER_OID = 16384  # type OIDs from here on are enum types (sql-format.md)
+
+
+def row_key(table: TableDef, raw: dict[int, object], proven: bytes | None = None) -> bytes:
+    """The stored key of the row whose primary-key columns hold these stored values.
+
+    An enum column's key part is its label's sort order and then its label OID; the sort
+    order lives in the catalog's version entry, which the schema proof does not cover, so
+    it is taken from the `proven` key and only the label OID is checked."""
     parts = [ROW_PREFIX, _U32.pack(table.id)]
     for c in table.pk_columns:
-        parts += [b"\x01", _key_value(raw[c.id], c.type_oid)]
+        x = raw[c.id]
+        if c.type_oid >= FIRST_USER_OID and c.type_oid not in ARRAY_ELEMENT \
+                and type(x) is int and proven is not None:
+            at = sum(map(len, parts)) + 1
+            parts += [b"\x01", proven[at:at + 8], _u64(x)]
+            continue
+        parts += [b"\x01", _key_value(x, c.type_oid)]
     return b"".join(parts)
 
 
@@ -449,7 +467,7 @@ def check_row(table: str, schema: str | None, where: dict | None, key: bytes | N
     # the key: re-encoded from the row's own primary-key values, then against the ask
     try:
         if tdef.pk:
-            expect = row_key(tdef, raw)
+            expect = row_key(tdef, raw, rkey)
         else:  # hidden row id: key((row id,)) with a bigint
             body = rkey[6:]
             if len(body) != 9 or body[0] != 1:

@@ -657,6 +657,30 @@ class Drop:
 
 
 @dataclass(frozen=True)
+class CreateEnum:
+    """CREATE TYPE name AS ENUM ('label', ...)."""
+
+    name: Name
+    labels: tuple[str, ...]
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class AlterType:
+    """ALTER TYPE name: action 'add_value' (value, if_not_exists, neighbor = ('before' |
+    'after', label) or None), 'rename_value' (value -> new_value), 'rename' (new_value is
+    the new type name) or 'owner' (accepted, no effect)."""
+
+    name: Name
+    action: str
+    value: str | None = None
+    new_value: str | None = None
+    if_not_exists: bool = False
+    neighbor: tuple | None = None
+    pos: int = field(default=-1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class IndexColumn:
     expr: Expr  # a ColumnRef for plain columns
     descending: bool = False
@@ -752,8 +776,23 @@ class CreateSequence:
 
 @dataclass(frozen=True)
 class CreateSchema:
+    """CREATE SCHEMA [IF NOT EXISTS] name [AUTHORIZATION role]; name '' for CREATE
+    SCHEMA AUTHORIZATION role (the schema is named after the role). A role written as
+    CURRENT_USER / CURRENT_ROLE / SESSION_USER is kept as that keyword, upper case."""
+
     name: str
     if_not_exists: bool = False
+    pos: int = field(default=-1, compare=False, repr=False)
+    authorization: str | None = None
+
+
+@dataclass(frozen=True)
+class AlterSchema:
+    """ALTER SCHEMA name RENAME TO new_name | OWNER TO owner (one of the two is set)."""
+
+    name: str
+    new_name: str | None = None
+    owner: str | None = None
     pos: int = field(default=-1, compare=False, repr=False)
 
 
@@ -967,7 +1006,8 @@ class CloseCursor:
 
 
 Statement = Union[Query, Insert, Update, Delete, Truncate, CreateTable, Drop, CreateIndex,
-                  AlterTable, Comment, CreateView, CreateSequence, CreateSchema, Transaction,
+                  AlterTable, Comment, CreateView, CreateSequence, CreateSchema, AlterSchema,
+                  Transaction,
                   SetVar,
                   ShowVar, ResetVar, Explain, Noop, Copy, RoleStmt, DatabaseStmt, DatabaseGrant,
                   Prepare,

@@ -8,11 +8,14 @@ from dataclasses import replace
 from .. import errors
 from .ast import (
     AlterAction,
+    AlterSchema,
     AlterTable,
+    AlterType,
     ColumnConstraint,
     ColumnDef,
     ColumnRef,
     Comment,
+    CreateEnum,
     CreateIndex,
     CreateSchema,
     CreateSequence,
@@ -57,6 +60,16 @@ def _with_attributes(constraint, attrs):
     for attr in attrs:
         changes.update(_ATTRIBUTES[attr.kind])
     return replace(constraint, **changes) if changes else constraint
+
+
+def _role_name(token) -> str | None:
+    """A role_spec as written: CURRENT_USER / CURRENT_ROLE / SESSION_USER stay keywords
+    (upper case, resolved when the statement runs), other names as they are."""
+    if token is None:
+        return None
+    if getattr(token, "type", None) in ("CURRENT_USER", "CURRENT_ROLE", "SESSION_USER"):
+        return token.type
+    return name_of(token)
 
 
 def _statement_pos(with_, token) -> int:
@@ -444,12 +457,20 @@ class DdlRules:
         return -int(c[0])
 
     def create_schema_stmt(self, c):
-        tok, if_not_exists, name, _role = c
-        return CreateSchema(name_of(name), bool(if_not_exists), pos=tok.start_pos)
+        tok, if_not_exists, name, role = c
+        return CreateSchema(name_of(name), bool(if_not_exists), pos=tok.start_pos,
+                            authorization=_role_name(role))
 
     def create_schema_auth(self, c):
         tok, if_not_exists, role = c
-        return CreateSchema(name_of(role), bool(if_not_exists), pos=tok.start_pos)
+        return CreateSchema("", bool(if_not_exists), pos=tok.start_pos,
+                            authorization=_role_name(role))
+
+    def alter_schema_rename(self, c):
+        return AlterSchema(name_of(c[1]), new_name=name_of(c[2]), pos=c[0].start_pos)
+
+    def alter_schema_owner(self, c):
+        return AlterSchema(name_of(c[1]), owner=_role_name(c[2]), pos=c[0].start_pos)
 
     # --- DROP
     def drop_stmt(self, c):
@@ -470,6 +491,35 @@ class DdlRules:
 
     def schema(self, c):
         return "schema"
+
+    def type_kind(self, c):
+        return "type"
+
+    # --- CREATE TYPE ... AS ENUM / ALTER TYPE (enum types)
+    def create_type_stmt(self, c):
+        tok, name = c[0], c[1]  # c[2] is the ENUM keyword
+        labels = tuple(str(t) for t in c[3:] if t is not None)
+        return CreateEnum(name, labels, pos=tok.start_pos)
+
+    def alter_type_stmt(self, c):
+        tok, name, action = c
+        return replace(action, name=name, pos=tok.start_pos)
+
+    def enum_add_value(self, c):
+        _kw, if_not_exists, value, neighbor = c
+        return AlterType(None, "add_value", str(value), None, bool(if_not_exists), neighbor)
+
+    def enum_neighbor(self, c):
+        return (str(c[0]).lower(), str(c[1]))
+
+    def enum_rename_value(self, c):
+        return AlterType(None, "rename_value", str(c[1]), str(c[2]))
+
+    def type_rename(self, c):
+        return AlterType(None, "rename", None, name_of(c[0]))
+
+    def type_owner_to(self, c):
+        return AlterType(None, "owner")
 
     def if_exists(self, c):
         return True

@@ -642,6 +642,8 @@ def raw_encoder(t: T.SqlType):
     if t.element is not None:
         return _array_encoder(t.element)
     enc = _ENCODERS.get(t.oid)
+    if enc is None and t.category == "E":  # enum_send: the label's text
+        return _enc_str
     if enc is None and getattr(t, "fields", None):
         return _record_encoder(t.fields)
     if enc is None:
@@ -658,6 +660,8 @@ def raw_decoder(t: T.SqlType):
     if t.element is not None:
         return _array_decoder(t.element)
     dec = _DECODERS.get(t.oid)
+    if dec is None and t.category == "E":  # enum_recv: the label's text
+        return lambda data: t.by_label(decode_utf8(data))
     if dec is None:
         raise errors.FeatureNotSupported(
             f"binary format is not supported for parameters of type {T.format_type(t)}",

@@ -71,7 +71,7 @@ def type_size(t: T.SqlType) -> int:
         return -1
     size = _TYPLEN.get(t.oid)
     if size is None:
-        return 4 if t.oid in T.OID_LIKE else -1
+        return 4 if t.oid in T.OID_LIKE or t.category == "E" else -1  # enums: 4, as PG
     return size
 
 
@@ -157,7 +157,7 @@ def column_encoder(t: T.SqlType, fmt: int, settings=None, *, resolver=None):
 def _text_encoder(t: T.SqlType, settings, resolver):
     _check_output_settings(t, settings)
     oid = t.oid
-    if oid in _STR_OIDS:
+    if oid in _STR_OIDS or t.category == "E":  # an enum value is a str: its label
         return _encode_str
     if oid in _INT_OIDS:
         return _encode_int

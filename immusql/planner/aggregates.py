@@ -297,6 +297,8 @@ def _label(t):
 def lookup_aggregate(name: str, arg_types: tuple, distinct: bool = False) -> AggregateSpec:
     name = name.lower()
     sigs = _SIGS.get(name, [])
+    if name in ("min", "max") and len(arg_types) == 1 and arg_types[0].category == "E":
+        sigs = [(arg_types[0],)]  # PostgreSQL's min(anyenum) / max(anyenum)
     sig = f"{name}({', '.join(_label(t) for t in arg_types)})"
     try:
         got = resolve(tuple(arg_types), [(s, s) for s in sigs])

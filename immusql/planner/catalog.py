@@ -14,6 +14,7 @@ Key layout (inside the store's plain key space; see docs/sql-format.md)::
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass, field, replace
 
@@ -176,14 +177,14 @@ class Relation:
         return msgpack.packb(d, use_bin_type=True)
 
     @classmethod
-    def from_msgpack(cls, data: bytes) -> "Relation":
+    def from_msgpack(cls, data: bytes, enums=None) -> "Relation":
         d = msgpack.unpackb(data, raw=False, strict_map_key=False)
         col_c, idx_c = d.get("col_comments") or {}, d.get("idx_comments") or {}
         con_c = d.get("con_comments") or {}
         ix_e, ix_p = d.get("idx_exprs") or {}, d.get("idx_preds") or {}
         return cls(
             id=d["id"], schema=d["schema"], name=d["name"], kind=d["kind"],
-            columns=tuple(Column(cid, name, type_from_oid(oid, typmod), nn, decode_node(df),
+            columns=tuple(Column(cid, name, type_from_oid(oid, typmod, enums), nn, decode_node(df),
                                  ident, seq, col_c.get(cid))
                           for cid, name, oid, typmod, nn, df, ident, seq in d["columns"]),
             primary_key=tuple(d["pk"]),
@@ -210,26 +211,51 @@ class Catalog:
     # COMMENT ON SCHEMA: schema name -> description, None where the comment was removed
     # (a built-in schema then loses its built-in description); absent: the built-in one
     schema_comments: dict[str, str | None] = field(default_factory=dict)
+    # CREATE SCHEMA: user schema name -> (namespace OID, owner role OID); the built-in
+    # schemas (public, pg_catalog, information_schema) are not listed
+    schemas: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # CREATE TYPE ... AS ENUM: type OID -> EnumType (planner/enumtypes.py, label table)
+    enums: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, entries) -> "Catalog":
         """Build from (key, value) pairs of the catalog key space."""
         version, next_id, rels, schema_comments = 0, FIRST_RELATION_ID, {}, {}
+        schemas, enums, rel_values = {}, {}, []
         for key, value in entries:
             if key == CATALOG_VERSION_KEY:
                 d = msgpack.unpackb(value)
                 version, next_id = d["version"], d["next_id"]
                 schema_comments = dict(d.get("schema_comments") or {})
+                schemas = {n: (oid, owner) for n, (oid, owner)
+                           in (d.get("schemas") or {}).items()}
+                enums = load_enums(d.get("enums"))
             elif key.startswith(RELATION_PREFIX):
-                rel = Relation.from_msgpack(value)
-                rels[rel.id] = rel
-        return cls(version, next_id, rels, schema_comments)
+                rel_values.append(value)
+        for value in rel_values:  # after the version entry: columns may use its enums
+            rel = Relation.from_msgpack(value, enums)
+            rels[rel.id] = rel
+        return cls(version, next_id, rels, schema_comments, schemas, enums=enums)
 
     def version_value(self) -> bytes:
         d = {"version": self.version, "next_id": self.next_id}
         if self.schema_comments:  # optional: absent in catalogs without schema comments
             d["schema_comments"] = self.schema_comments
+        if self.schemas:  # optional too: absent while only the built-in schemas exist
+            d["schemas"] = {n: list(v) for n, v in self.schemas.items()}
+        if self.enums:  # optional: absent in catalogs without enum types
+            d["enums"] = dump_enums(self.enums)
         return msgpack.packb(d)
+
+    def schema_exists(self, name: str) -> bool:
+        return name in self.schemas or name == DEFAULT_SCHEMA or name in SYSTEM_SCHEMAS \
+            or name in self._relation_schemas
+
+    @functools.cached_property
+    def _relation_schemas(self) -> frozenset:
+        """Schemas relations name: catalogs written before CREATE SCHEMA existed may
+        hold tables in a schema they never created; those schemas still exist."""
+        return frozenset(r.schema for r in self.relations.values())
 
     # -- lookups ------------------------------------------------------------------------
     def find(self, name: ast.Name, search_path=(DEFAULT_SCHEMA,), kinds=None) -> Relation | None:
@@ -286,7 +312,52 @@ class Catalog:
         rels.pop(rel_id, None)
         return replace(self, relations=rels)
 
+    def with_enum(self, enum) -> "Catalog":
+        """The enum type added or changed; columns using it get the new EnumType (their
+        stored form, the type OID, does not change)."""
+        enums = dict(self.enums)
+        enums[enum.oid] = enum
+        rels = {rid: _retyped(rel, enum) for rid, rel in self.relations.items()}
+        return replace(self, enums=enums, relations=rels)
 
-def type_from_oid(oid: int, typmod: int) -> SqlType:
+    def without_enum(self, oid: int) -> "Catalog":
+        enums = dict(self.enums)
+        enums.pop(oid, None)
+        return replace(self, enums=enums)
+
+
+def _retyped(rel: Relation, enum) -> Relation:
+    def fix(t):
+        if t.element is not None and t.element.oid == enum.oid:
+            from .types import array_of
+            return array_of(enum)
+        return enum if t.oid == enum.oid else t
+    if not any(fix(c.type) is not c.type for c in rel.columns):
+        return rel
+    return replace(rel, columns=tuple(replace(c, type=fix(c.type)) for c in rel.columns))
+
+
+def load_enums(doc) -> dict:
+    """The version entry's optional "enums": [[type oid, schema, name, array oid,
+    [[label oid, label, sortorder], ...] (, comment)], ...] (docs/sql-format.md)."""
+    from .enumtypes import make_enum
+    return {e[0]: make_enum(*e[:5], comment=e[5] if len(e) > 5 else None)
+            for e in doc or ()}
+
+
+def dump_enums(enums: dict) -> list:
+    return [[e.oid, e.schema, e.name, e.typarray, [list(x) for x in e.labels]]
+            + ([e.comment] if e.comment is not None else [])
+            for e in sorted(enums.values(), key=lambda e: e.oid)]
+
+
+def type_from_oid(oid: int, typmod: int, enums=None) -> SqlType:
+    if enums and oid >= FIRST_RELATION_ID:  # a user-defined enum (or its array type)
+        for e in enums.values():
+            if oid == e.oid:
+                return e
+            if oid == e.typarray:
+                from .types import array_of
+                return array_of(e)
     t = type_by_oid(oid)
     return t if typmod == -1 else t.with_typmod(typmod)

@@ -45,11 +45,14 @@ class StatementContext:
         fctx.now = self.statement_now
         fctx.transaction_now = self.now
         fctx.timezone = self.timezone
-        fctx.schema = session.search_path()[0]
         self.fctx = fctx
         self._codecs: dict[int, TableCodec] = {}
         self.catalog = session.catalog_for(tx)
+        path = self.search_path
+        fctx.schema = path[0] if path else None  # current_schema(): NULL without one
         syscat.attach(self)  # reg* casts and catalog functions follow this statement
+        from .enumtypes import UserTypes
+        T.USER_TYPES.set(UserTypes(self))  # enum type names and OIDs of this catalog
 
     def rebind(self, other: "StatementContext") -> None:
         """Point this (cached plan's) context at a new execution's transaction, parameters
@@ -96,7 +99,7 @@ class StatementContext:
     # ------------------------------------------------------------------ catalog --------
     @property
     def search_path(self) -> tuple[str, ...]:
-        return self.session.search_path()
+        return self.session.search_path(self.catalog)
 
     def find_relation(self, name: ast.Name, pos: int = -1, kinds=None):
         rel = syscat.find_relation(self, name, kinds)  # pg_catalog first, as PostgreSQL

@@ -14,7 +14,6 @@ from .. import errors
 from ..parser import ast
 from .catalog import (
     CATALOG_VERSION_KEY,
-    DEFAULT_SCHEMA,
     Check,
     Column,
     ForeignKey,
@@ -54,14 +53,8 @@ def _result(tag):
 
 
 def _schema_of(ctx, name: ast.Name) -> str:
-    if len(name.parts) >= 2:
-        schema = name.parts[-2]
-        if schema in ("pg_catalog", "information_schema"):
-            raise errors.InsufficientPrivilege(
-                f'permission denied to create "{name}"',
-                detail="System catalog modifications are currently disallowed.")
-        return schema
-    return ctx.search_path[0] if ctx.search_path else DEFAULT_SCHEMA
+    from .schemas import creation_schema
+    return creation_schema(ctx, name)
 
 
 # ------------------------------------------------------------------------ TABLE --------
@@ -73,6 +66,8 @@ def create_table(ctx, ct: ast.CreateTable):
         if ct.if_not_exists:
             return _result("CREATE TABLE")
         raise errors.DuplicateTable(f'relation "{name}" already exists')
+    if any(e.schema == schema and e.name == name for e in cat.enums.values()):
+        raise errors.DuplicateObject(f'type "{name}" already exists')  # the row type's
     if ct.as_query is not None:
         return _create_table_as(ctx, ct, schema)
     cat, (table_id,) = cat.allocate_ids(1)
@@ -389,13 +384,12 @@ def drop(ctx, d: ast.Drop):
     tags = {"table": "DROP TABLE", "view": "DROP VIEW", "index": "DROP INDEX",
             "sequence": "DROP SEQUENCE", "schema": "DROP SCHEMA"}
     cat = ctx.catalog
+    if d.kind == "type":
+        from .enums import drop_types
+        return drop_types(ctx, d)
     if d.kind == "schema":
-        for n in d.names:
-            if n.last in ("public", "pg_catalog", "information_schema"):
-                if n.last == "public" and d.if_exists:
-                    continue
-                raise errors.DependentObjectsStillExist(f"cannot drop schema {n.last}")
-        return _result(tags["schema"])
+        from .schemas import drop_schema
+        return drop_schema(ctx, d)
     if d.kind == "index":
         from .index_ddl import drop_indexes
         return drop_indexes(ctx, d)
@@ -408,6 +402,10 @@ def drop(ctx, d: ast.Drop):
                 raise errors.WrongObjectType(f'"{n.last}" is not a {d.kind}',
                                              hint=f"Use DROP {rel.kind.upper()} to remove a "
                                                   f"{rel.kind}.")
+            if len(n.parts) == 2 and not cat.schema_exists(n.parts[0]):
+                if d.if_exists:
+                    continue
+                raise errors.InvalidSchemaName(f'schema "{n.parts[0]}" does not exist')
             if d.if_exists:
                 continue
             raise errors.UndefinedTable(f'{d.kind} "{n.last}" does not exist')
@@ -848,12 +846,13 @@ def create_sequence(ctx, cs: ast.CreateSequence):
 
 
 def create_schema(ctx, cs: ast.CreateSchema):
-    if cs.name in ("public", "pg_catalog", "information_schema"):
-        if cs.if_not_exists:
-            return _result("CREATE SCHEMA")
-        raise errors.DuplicateSchema(f'schema "{cs.name}" already exists')
-    raise errors.FeatureNotSupported("CREATE SCHEMA is not supported yet: use the public "
-                                     "schema")
+    from .schemas import create_schema as create
+    return create(ctx, cs)
+
+
+def alter_schema(ctx, a: ast.AlterSchema):
+    from .schemas import alter_schema as alter
+    return alter(ctx, a)
 
 
 # ------------------------------------------------------------------------ COMMENT ------
@@ -868,7 +867,10 @@ def comment(ctx, c: ast.Comment):
     text = c.text or None
     if c.kind in ("database", "role"):
         return ctx.session.cluster.execute(c, ctx.session)
-    if c.kind in ("function", "type", "extension"):
+    if c.kind == "type":
+        from .enums import comment_type
+        return comment_type(ctx, c, text)
+    if c.kind in ("function", "extension"):
         return _result("COMMENT")  # built-in objects only: accepted and ignored
     cat = ctx.catalog
     if c.kind == "schema":
@@ -919,10 +921,8 @@ def comment(ctx, c: ast.Comment):
 
 
 def _comment_schema(ctx, cat, name, text):
-    from .syscat.model import model_of
-    from .syscat.resolver import InvalidSchemaName
-    if name not in {n for _oid, n, _owner in model_of(cat).namespaces}:
-        raise InvalidSchemaName(f'schema "{name}" does not exist')
+    if not cat.schema_exists(name) and name != "pg_toast":
+        raise errors.InvalidSchemaName(f'schema "{name}" does not exist')
     comments = dict(cat.schema_comments)
     comments[name] = text
     _commit_catalog(ctx, replace(cat, schema_comments=comments))

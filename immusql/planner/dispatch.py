@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..parser import ast
-from . import cursors, ddl, dml, modifying_cte, settings, verify
+from . import cursors, ddl, dml, enums, modifying_cte, settings, verify
 from .select import QueryPlanner
 
 
@@ -157,6 +157,9 @@ HANDLERS = {
     ast.CreateView: ddl.create_view,
     ast.CreateSequence: ddl.create_sequence,
     ast.CreateSchema: ddl.create_schema,
+    ast.CreateEnum: enums.create_enum,
+    ast.AlterType: enums.alter_type,
+    ast.AlterSchema: ddl.alter_schema,
     ast.SetVar: settings.set_var,
     ast.ShowVar: settings.show_var,
     ast.ResetVar: settings.reset_var,

@@ -251,6 +251,7 @@ def _ensure_loaded():
                 fn_bytes,
                 fn_catalog,
                 fn_datetime,
+                fn_enum,
                 fn_math,
                 fn_misc,
                 fn_periods,

@@ -176,6 +176,8 @@ def _encode_value(v, t: T.SqlType) -> bytes:
             4, "big") + (v.days + (1 << 31)).to_bytes(4, "big") + _u64(v.microseconds))
     if oid == T.UUID.oid:
         return v.bytes
+    if t.category == "E":  # enum: its sort order (key order), then its label's OID
+        return _float(v.order) + _u64(v.id)
     raise FeatureNotSupported(f"type {T.format_type(t)} cannot be used in an index key")
 
 
@@ -277,6 +279,8 @@ def _decode_value(data: bytes, pos: int, t: T.SqlType):
         return T.Interval(months, days, us), p + 16
     if oid == T.UUID.oid:
         return _uuid.UUID(bytes=bytes(data[pos:pos + 16])), pos + 16
+    if t.category == "E":
+        return t.by_id(_from_u64(data[pos + 8:pos + 16])), pos + 16
     raise FeatureNotSupported(f"type {T.format_type(t)} cannot be used in an index key")
 
 

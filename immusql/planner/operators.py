@@ -147,6 +147,10 @@ def resolve_binary(op: str, left: T.SqlType, right: T.SqlType, ctx=None):
     """(fn, result_type) for `left op right`. Raises UndefinedFunction 42883
     'operator does not exist: integer + text' or AmbiguousFunction 42725."""
     op = {"!=": "<>", "~~": "~~"}.get(op, op)
+    if op in _CMP and (left.category == "E" or right.category == "E"):
+        got = _enum_comparison(op, left, right, ctx)
+        if got is not None:
+            return got
     cands = _BINARY.get(op, [])
     try:
         got = resolve((left, right), cands)
@@ -177,6 +181,19 @@ def resolve_binary(op: str, left: T.SqlType, right: T.SqlType, ctx=None):
     wrapped.arg_types = params
     wrapped.nonstrict = getattr(fn, "nonstrict", False)  # called with NULLs too
     return wrapped, result
+
+
+def _enum_comparison(op, left, right, ctx):
+    """PostgreSQL's anyenum comparison operators: both sides one enum type (an unknown
+    literal takes it); EnumValues compare by their sort order."""
+    t = left if left.category == "E" else right
+    if left.oid not in (t.oid, T.UNKNOWN.oid) or right.oid not in (t.oid, T.UNKNOWN.oid):
+        return None
+    fn = _wrap(_CMP[op], _coercer(left, t, ctx), _coercer(right, t, ctx))
+    fn = functools.partial(fn)
+    fn.arg_types = (t, t)
+    fn.nonstrict = False
+    return fn, T.BOOL
 
 
 def resolve_unary(op: str, operand: T.SqlType, ctx=None):

@@ -64,6 +64,8 @@ def _enc(v, t: T.SqlType):
         return [v.months, v.days, v.microseconds]
     if oid == T.UUID.oid:
         return v.bytes
+    if t.category == "E":  # an enum: its label's stable OID (survives RENAME VALUE)
+        return v.id
     raise TypeError(f"cannot store a value of type {T.format_type(t)}")
 
 
@@ -110,6 +112,8 @@ def _dec(x, t: T.SqlType):
         return T.Interval(x[0], x[1], x[2])
     if oid == T.UUID.oid:
         return _uuid.UUID(bytes=bytes(x))
+    if t.category == "E":
+        return t.by_id(x)
     raise TypeError(f"cannot decode a value of type {T.format_type(t)}")
 
 

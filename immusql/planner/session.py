@@ -353,12 +353,19 @@ class Session:
             return "I"
         return "E" if self.failed else "T"
 
-    def search_path(self) -> tuple[str, ...]:
+    def search_path(self, catalog=None) -> tuple[str, ...]:
+        """The schemas of the search_path setting; given the catalog, as PostgreSQL
+        uses them: "$user" is the user's schema and schemas that do not exist are left
+        out (so the first one is where CREATE puts an unqualified object)."""
         out = []
         for part in self.settings["search_path"].split(","):
             p = part.strip().strip('"')
-            if p and p != "$user":
+            if p == "$user" and catalog is not None:
+                p = self.user
+            if p and p != "$user" and (catalog is None or catalog.schema_exists(p)):
                 out.append(p)
+        if catalog is not None:
+            return tuple(out)
         return tuple(out) or ("public",)
 
     def catalog_token(self):
@@ -509,7 +516,7 @@ def _timeout_ms(value) -> float:
 
 _WRITES = (ast.Insert, ast.Update, ast.Delete, ast.Truncate, ast.CreateTable, ast.Drop,
            ast.CreateIndex, ast.AlterTable, ast.CreateView, ast.CreateSequence,
-           ast.CreateSchema, ast.Comment)
+           ast.CreateSchema, ast.AlterSchema, ast.Comment)
 
 
 def _verb(stmt) -> str:

@@ -366,6 +366,8 @@ def parse_text(text: str, t: T.SqlType, *, tz=None, now=None, resolver=None,
                         explicit=explicit)
     elif oid in T.INTEGER_TYPES:
         v = nums.parse_int(text, oid)
+    elif t.category == "E":  # an enum (planner/enumtypes.py): its label, exactly
+        v = t.by_label(text)
     elif oid == T.NUMERIC.oid:
         v = nums.parse_numeric(text)
     elif oid in T.FLOAT_TYPES:
@@ -419,6 +421,8 @@ def format_text(v, t: T.SqlType, *, tz=None, resolver=None) -> str:
         return format_array(v, t.element, tz=tz, resolver=resolver)
     if oid in T.INTEGER_TYPES:
         return str(v)
+    if t.category == "E":
+        return v.label
     if oid in (T.TEXT.oid, T.VARCHAR.oid, T.BPCHAR.oid, T.NAME.oid, T.UNKNOWN.oid,
                T.CHAR.oid, T.JSON.oid, T.JSONB.oid):
         return v

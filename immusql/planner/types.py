@@ -15,6 +15,7 @@ timestamp types.
 from __future__ import annotations
 
 import functools
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..errors import InvalidParameterValue, SyntaxError, UndefinedObject
@@ -273,7 +274,9 @@ _TYPNAME = {16: "bool", 17: "bytea", 18: "char", 19: "name", 20: "int8", 21: "in
 def typname(t: SqlType) -> str:
     """pg_type.typname: 'int4', 'varchar', '_int4' for integer[]."""
     if t.element is not None and t.oid not in VECTOR_OIDS:
-        return "_" + _TYPNAME[t.element.oid]
+        return "_" + typname(t.element)
+    if t.category == "E":  # a user-defined enum (planner/enumtypes.py)
+        return t.name
     return _TYPNAME[t.oid]
 INTEGER_TYPES = frozenset({INT2.oid, INT4.oid, INT8.oid})
 FLOAT_TYPES = frozenset({FLOAT4.oid, FLOAT8.oid})
@@ -285,6 +288,11 @@ INT_RANGES = {INT2.oid: (-(1 << 15), (1 << 15) - 1), INT4.oid: (-(1 << 31), (1 <
               INT8.oid: (-(1 << 63), (1 << 63) - 1)}
 
 _ARRAY_CACHE: dict[SqlType, SqlType] = {}
+
+# User-defined (enum) types the running statement sees: an object with by_name(name) and
+# by_oid(oid) (planner/enumtypes.UserTypes), set per statement by StatementContext; type
+# lookups fall back to it for names and OIDs that are not built in.
+USER_TYPES: ContextVar = ContextVar("immusql_user_types", default=None)
 
 
 def array_shape(value: list) -> tuple[int, ...]:
@@ -303,7 +311,7 @@ def array_of(t: SqlType) -> SqlType:
         return t
     got = _ARRAY_CACHE.get(t)
     if got is None:
-        oid = _ARRAY_OIDS.get(t.oid)
+        oid = t.array_oid
         if not oid:
             raise UndefinedObject(f"could not find array type for data type {format_type(t)}")
         got = SqlType(t.name + "[]", oid, -1, t, "A", False)
@@ -319,6 +327,10 @@ def type_by_oid(oid: int) -> SqlType:
     for elem_oid, arr_oid in _ARRAY_OIDS.items():
         if arr_oid == oid:
             return array_of(_BY_OID[elem_oid])
+    user = USER_TYPES.get()
+    t = user.by_oid(oid) if user is not None and oid >= 16384 else None
+    if t is not None:
+        return t
     raise UndefinedObject(f"type with OID {oid} does not exist")
 
 
@@ -434,6 +446,11 @@ def type_from_name(tn) -> SqlType:
         t = base
     else:
         base = _ALIASES.get(name)
+        if base is None:
+            user = USER_TYPES.get()
+            base = user.by_name(tn.name) if user is not None else None
+            if base is not None and mods:
+                raise SyntaxError(f'type modifier is not allowed for type "{base.name}"')
         if base is None:
             raise UndefinedObject(f'type "{tn.name}" does not exist')
         t = base.with_typmod(_typmod(base, mods, name)) if base.oid in _NO_MODIFIER_OK \

@@ -176,7 +176,7 @@ def create_view(ctx, cv: ast.CreateView, schema: str, commit):
     if len(cv.column_aliases) > len(plan.columns):
         raise errors.SyntaxError("CREATE VIEW specifies more column names than columns")
     names = list(cv.column_aliases) + [c.name for c in plan.columns][len(cv.column_aliases):]
-    query = _with_aliases(_expand_stars(ctx, cv.query), cv.column_aliases)
+    query = _bind_tables(ctx, _with_aliases(_expand_stars(ctx, cv.query), cv.column_aliases))
     if cv.check_option is not None:
         _check_option_allowed(cv, query)
     cols = tuple(Column(i + 1, name, c.type) for i, (c, name) in
@@ -193,6 +193,22 @@ def create_view(ctx, cv: ast.CreateView, schema: str, commit):
         rel = replace(rel, comment=existing.comment,
                       columns=tuple(replace(c, comment=kept.get(c.id)) for c in cols))
     commit(ctx, cat.with_relation(rel), [rel])
+
+
+def _bind_tables(ctx, query: ast.Query) -> ast.Query:
+    """Unqualified table names qualified by the schema they resolve to now: PostgreSQL
+    binds a view to its tables when it is created, so a later search_path does not
+    change what the view reads (pg_get_viewdef drops the schema again when visible)."""
+    refs = resolve(ctx, query)
+    user = ctx.catalog.relations
+
+    def fix(n):
+        if isinstance(n, ast.TableRef) and len(n.name.parts) == 1:
+            rel = refs.tables.get(id(n))
+            if rel is not None and user.get(getattr(rel, "id", None)) is rel:
+                return replace(n, name=ast.Name((rel.schema, n.name.last)))
+        return None
+    return rewrite(query, fix)
 
 
 def _expand_stars(ctx, query: ast.Query) -> ast.Query:

@@ -17,7 +17,7 @@ import pytest
 from harness import InProcessServer
 from psycopg import errors as pgerrors
 
-from immusql.client import StateStore, TamperedError, connect
+from immusql.client import ClientError, StateStore, TamperedError, connect
 from immusql.kv import State, generate_signing_key, public_key_bytes
 from immusql.signing import write_key_pair
 
@@ -76,6 +76,27 @@ def test_every_column_type_decodes_and_matches(conn, dsn, state_dir):
         assert row.unchecked == []
         row = client.verify_row("every", 8)
         assert [k for k, x in row.values.items() if x is not None] == ["id"]
+
+
+def test_enum_columns_decode_to_label_oids(conn, dsn, state_dir):
+    """An enum column's proven value is its label's OID (the label table is not in the
+    schema proof): shown as that OID and left unchecked; an enum primary key still
+    verifies, its label OID checked against the proven key."""
+    conn.execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
+    conn.execute("CREATE TABLE moods (m mood PRIMARY KEY, other mood, n int)")
+    conn.execute("INSERT INTO moods VALUES ('happy', 'sad', 1), ('ok', NULL, 2)")
+    conn.execute("ALTER TYPE mood RENAME VALUE 'happy' TO 'glad'")  # rows keep label OIDs
+    oids = dict(conn.execute("SELECT enumlabel, oid::int FROM pg_enum").fetchall())
+    with connect(dsn, state_dir=state_dir) as client:
+        with pytest.raises(ClientError, match="key="):
+            client.verify_row("moods", "glad")
+        for label, n in (("glad", 1), ("ok", 2)):
+            key = bytes(conn.execute("SELECT _key FROM moods WHERE m = %s::mood",
+                                     (label,)).fetchone()[0])
+            row = client.verify_row("moods", key=key)
+            assert row.values["n"] == n and row.values["m"] == oids[label]
+            assert row.unchecked == ["m"] + (["other"] if n == 1 else [])
+        assert row.values["other"] is None
 
 
 def test_composite_keys_hidden_row_ids_and_history(conn, dsn, state_dir):

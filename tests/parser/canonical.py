@@ -595,7 +595,32 @@ def statement(s) -> str:  # noqa: C901 - one branch per statement type
         opts += [("owned_by", s.owned_by)] if s.owned_by else []
         return out + (" " + seq_options(opts) if opts else "")
     if t is A.CreateSchema:
-        return f"CREATE SCHEMA {'IF NOT EXISTS ' if s.if_not_exists else ''}{ident(s.name)}"
+        auth = s.authorization
+        role = None if auth is None else (auth if auth in ("CURRENT_USER", "CURRENT_ROLE",
+                                                           "SESSION_USER") else ident(auth))
+        return (f"CREATE SCHEMA {'IF NOT EXISTS ' if s.if_not_exists else ''}"
+                + (ident(s.name) if s.name else "")
+                + (("" if not s.name else " ") + f"AUTHORIZATION {role}" if role else ""))
+    if t is A.AlterSchema:
+        if s.new_name is not None:
+            return f"ALTER SCHEMA {ident(s.name)} RENAME TO {ident(s.new_name)}"
+        owner = s.owner if s.owner in ("CURRENT_USER", "CURRENT_ROLE", "SESSION_USER") \
+            else ident(s.owner)
+        return f"ALTER SCHEMA {ident(s.name)} OWNER TO {owner}"
+    if t is A.CreateEnum:
+        return (f"CREATE TYPE {dotted(s.name.parts)} AS ENUM ("
+                + ", ".join(string(x) for x in s.labels) + ")")
+    if t is A.AlterType:
+        head = f"ALTER TYPE {dotted(s.name.parts)} "
+        if s.action == "add_value":
+            where = f" {s.neighbor[0].upper()} {string(s.neighbor[1])}" if s.neighbor else ""
+            return (head + "ADD VALUE " + ("IF NOT EXISTS " if s.if_not_exists else "")
+                    + string(s.value) + where)
+        if s.action == "rename_value":
+            return head + f"RENAME VALUE {string(s.value)} TO {string(s.new_value)}"
+        if s.action == "rename":
+            return head + f"RENAME TO {ident(s.new_value)}"
+        return head + "OWNER TO CURRENT_USER"
     if t is A.Transaction:
         k = s.kind
         if k == "begin":

@@ -49,28 +49,31 @@ def postgres_database(pg_server) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:{pg_server.port}/{name}"
 
 
-def reflect_schema(engine) -> dict:
-    """Everything the Inspector reports about the public schema, as plain comparable data
-    (types as their repr, e.g. "VARCHAR(length=200)")."""
+def reflect_schema(engine, schema: str | None = None) -> dict:
+    """Everything the Inspector reports about one schema (public by default), as plain
+    comparable data (types as their repr, e.g. "VARCHAR(length=200)")."""
     from sqlalchemy import inspect
     insp = inspect(engine)
-    tables = sorted(insp.get_table_names())
-    out = {"tables": tables, "views": sorted(insp.get_view_names()),
-           "sequences": sorted(insp.get_sequence_names())}
+    tables = sorted(insp.get_table_names(schema=schema))
+    out = {"tables": tables, "views": sorted(insp.get_view_names(schema=schema)),
+           "sequences": sorted(insp.get_sequence_names(schema=schema))}
     for t in tables:
         columns = []
-        for col in insp.get_columns(t):
+        for col in insp.get_columns(t, schema=schema):
             col = dict(col, type=repr(col["type"]))
             columns.append(col)
         out[t] = {
             "columns": columns,
-            "pk": insp.get_pk_constraint(t),
-            "fks": sorted(insp.get_foreign_keys(t), key=lambda f: f["name"]),
-            "indexes": sorted(insp.get_indexes(t), key=lambda i: i["name"]),
-            "uniques": sorted(insp.get_unique_constraints(t), key=lambda u: u["name"]),
-            "checks": sorted(insp.get_check_constraints(t), key=lambda c: c["name"]),
-            "comment": insp.get_table_comment(t),
+            "pk": insp.get_pk_constraint(t, schema=schema),
+            "fks": sorted(insp.get_foreign_keys(t, schema=schema), key=lambda f: f["name"]),
+            "indexes": sorted(insp.get_indexes(t, schema=schema), key=lambda i: i["name"]),
+            "uniques": sorted(insp.get_unique_constraints(t, schema=schema),
+                              key=lambda u: u["name"]),
+            "checks": sorted(insp.get_check_constraints(t, schema=schema),
+                             key=lambda c: c["name"]),
+            "comment": insp.get_table_comment(t, schema=schema),
         }
     for v in out["views"]:
-        out[v] = {"columns": [dict(c, type=repr(c["type"])) for c in insp.get_columns(v)]}
+        out[v] = {"columns": [dict(c, type=repr(c["type"]))
+                              for c in insp.get_columns(v, schema=schema)]}
     return out

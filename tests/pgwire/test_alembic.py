@@ -210,6 +210,53 @@ def downgrade():
             == ["Ada", "Grace"]
 
 
+def test_native_enum_migration(url, engine, tmp_path):
+    """A revision with sa.Enum columns: op.create_table emits CREATE TYPE ... AS ENUM
+    first, a later ALTER TYPE ... ADD VALUE extends it inside the migration's transaction,
+    and the downgrade drops the table and then the type; up, down and up again."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "versions" / "c0ffee000004_shipments.py").write_text(f'''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "c0ffee000004"
+down_revision = "{REV2}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "shipments", sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("status", sa.Enum("new", "sent", "delivered", name="ship_status"),
+                  nullable=False, server_default="new"))
+    op.execute("ALTER TYPE ship_status ADD VALUE 'lost' BEFORE 'delivered'")
+    op.execute("INSERT INTO shipments (id, status) VALUES (1, 'delivered'), (2, 'lost')")
+    op.execute("INSERT INTO shipments (id) VALUES (3)")
+
+
+def downgrade():
+    op.drop_table("shipments")
+    sa.Enum(name="ship_status").drop(op.get_bind())
+''')
+    cfg = alembic_config(url, project)
+    for _ in range(2):
+        command.upgrade(cfg, "head")
+        assert version(engine) == ["c0ffee000004"]
+        assert inspect(engine).get_enums() == [{
+            "name": "ship_status", "schema": "public", "visible": True,
+            "labels": ["new", "sent", "lost", "delivered"]}]
+        assert columns(engine, "shipments")["status"]["type"].enums == \
+            ["new", "sent", "lost", "delivered"]
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT id, status FROM shipments ORDER BY status")
+                                ).all() == [(3, "new"), (2, "lost"), (1, "delivered")]
+        command.downgrade(cfg, REV2)
+        assert inspect(engine).get_enums() == []
+        assert "shipments" not in inspect(engine).get_table_names()
+
+
 def test_offline_sql_generation(url):
     """`alembic upgrade head --sql` (no database): the script a DBA would review."""
     cfg = alembic_config(url)

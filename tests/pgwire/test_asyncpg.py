@@ -424,6 +424,24 @@ def test_types_asyncpg_must_introspect(run):
     run(body)
 
 
+def test_enum_types_are_introspected(run):
+    """An enum's OID is a user OID: asyncpg introspects it (typtype 'e') and then sends and
+    receives its values as their labels, arrays of it too."""
+    async def body(c):
+        await c.execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
+        await c.execute("CREATE TABLE moods (id int PRIMARY KEY, m mood, ms mood[])")
+        await c.executemany("INSERT INTO moods VALUES ($1, $2, $3)",
+                            [(1, "happy", ["sad", "ok"]), (2, "sad", None)])
+        rows = await c.fetch("SELECT id, m, ms FROM moods ORDER BY m")
+        assert [tuple(r) for r in rows] == [(2, "sad", None), (1, "happy", ["sad", "ok"])]
+        assert await c.fetchval("SELECT id FROM moods WHERE m = $1", "happy") == 1
+        assert await c.fetchval("SELECT $1::mood > 'sad'", "ok") is True
+        assert await c.fetchval("SELECT enum_range(NULL::mood)") == ["sad", "ok", "happy"]
+        with pytest.raises(asyncpg.InvalidTextRepresentationError):
+            await c.fetchval("SELECT $1::mood", "angry")
+    run(body)
+
+
 ARRAY_VALUES = [
     ("int2", [1]), ("int4", [2]), ("int8", [3]), ("numeric", [Decimal("4.5")]),
     ("float4", [0.5]), ("float8", [0.25]), ("bool", [False]), ("text", ["t"]),

@@ -477,12 +477,88 @@ def test_comments_are_reflected(engine):
     assert insp.get_pk_constraint("documented")["comment"] == "pk"
 
 
+# ---------------------------------------------------------------------------- schemas --
+
+def _schema_model(schema: str) -> sa.MetaData:
+    md = sa.MetaData(schema=schema)
+    sa.Table("vendors", md, sa.Column("id", Integer, primary_key=True),
+             sa.Column("name", String(100), nullable=False, unique=True))
+    sa.Table("parts", md, sa.Column("id", Integer, primary_key=True),
+             sa.Column("vendor_id", ForeignKey(f"{schema}.vendors.id", ondelete="CASCADE")),
+             sa.Column("price", Numeric(10, 2), CheckConstraint("price >= 0")),
+             Index("ix_parts_vendor", "vendor_id"))
+    return md
+
+
+def _create_in_schema(engine, schema: str) -> sa.MetaData:
+    with engine.begin() as conn:
+        conn.execute(sa.schema.CreateSchema(schema))
+        conn.execute(text("CREATE TABLE vendors (other text)"))  # public.vendors
+    md = _schema_model(schema)
+    md.create_all(engine)
+    return md
+
+
+def test_tables_in_a_schema(engine, postgres):
+    pg_engine = sa.create_engine(postgres_database(postgres))
+    try:
+        _create_in_schema(pg_engine, "inventory")
+        expected = reflect_schema(pg_engine, "inventory")
+        expected_public = reflect_schema(pg_engine)
+    finally:
+        pg_engine.dispose()
+    md = _create_in_schema(engine, "inventory")
+    assert "inventory" in inspect(engine).get_schema_names()
+    assert expected["tables"] == ["parts", "vendors"] and expected["parts"]["fks"]
+    assert reflect_schema(engine, "inventory") == expected
+    assert reflect_schema(engine) == expected_public  # public.vendors is another table
+    vendors, parts = md.tables["inventory.vendors"], md.tables["inventory.parts"]
+    with engine.begin() as conn:
+        vid = conn.execute(vendors.insert().returning(vendors.c.id), {"name": "acme"}).scalar()
+        conn.execute(parts.insert(), [{"vendor_id": vid, "price": Decimal("1.50")}])
+    loaded = sa.Table("parts", sa.MetaData(), schema="inventory", autoload_with=engine)
+    assert [c.name for c in loaded.columns] == ["id", "vendor_id", "price"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(vendors.c.name, loaded.c.price)
+                            .join(loaded, loaded.c.vendor_id == vendors.c.id)).all()
+    assert rows == [("acme", Decimal("1.50"))]
+    md.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.schema.DropSchema("inventory"))
+    assert "inventory" not in inspect(engine).get_schema_names()
+
+
 # ------------------------------------------------------------------------------ gaps --
 
-@pytest.mark.xfail(strict=True, raises=sa.exc.ProgrammingError,
-                   reason="CREATE TYPE ... AS ENUM (user-defined types) is not implemented; "
-                   "Enum(native_enum=False) works (a VARCHAR with a CHECK)")
 def test_native_enum(engine):
+    """sa.Enum's default on PostgreSQL: CREATE TYPE ... AS ENUM, values in and out as
+    their labels, ordered by declaration, reflected from pg_type / pg_enum, dropped
+    with the table by drop_all."""
     md = sa.MetaData()
-    sa.Table("moods", md, sa.Column("m", sa.Enum("happy", "sad", name="mood")))
+    moods = sa.Table("moods", md, sa.Column("id", Integer, primary_key=True),
+                     sa.Column("m", sa.Enum("sad", "ok", "happy", name="mood"),
+                               nullable=False, index=True))
     md.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(moods.insert(), [{"id": 1, "m": "happy"}, {"id": 2, "m": "sad"},
+                                      {"id": 3, "m": "ok"}])
+        assert conn.execute(select(moods.c.m).order_by(moods.c.m)).scalars().all() == \
+            ["sad", "ok", "happy"]
+        assert conn.execute(select(moods.c.id).where(moods.c.m > "sad")
+                            .order_by(moods.c.id)).scalars().all() == [1, 3]
+        assert conn.execute(text("SELECT enum_range(NULL::mood)::text")).scalar() == \
+            "{sad,ok,happy}"
+        with pytest.raises(sa.exc.DataError):
+            with conn.begin_nested():
+                conn.execute(moods.insert(), {"id": 4, "m": "angry"})
+    insp = inspect(engine)
+    assert insp.get_enums() == [{"name": "mood", "schema": "public", "visible": True,
+                                 "labels": ["sad", "ok", "happy"]}]
+    col = {c["name"]: c for c in insp.get_columns("moods")}["m"]
+    assert isinstance(col["type"], sa.Enum) and col["type"].enums == ["sad", "ok", "happy"]
+    reflected = sa.Table("moods", sa.MetaData(), autoload_with=engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(reflected.c.m).where(reflected.c.id == 1)).scalar() == \
+            "happy"
+    md.drop_all(engine)
+    assert inspect(engine).get_enums() == []

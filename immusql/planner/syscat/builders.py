@@ -266,7 +266,13 @@ def pg_type(sc):
         if pair is not None:
             rows += _rowtype_rows(pair[0], pair[1], rel.name, m.namespace_of(rel), rel.id,
                                   sc.db_owner)
-    return rows
+    from .enumrows import enum_type_rows
+    return rows + enum_type_rows(m, sc.db_owner)
+
+
+def pg_enum(sc):
+    from .enumrows import pg_enum as enum_rows
+    return enum_rows(sc)
 
 
 @functools.lru_cache(maxsize=1)
@@ -369,6 +375,9 @@ def descriptions(sc) -> dict:
         text = obj.constraint_comment if con.index is not None else obj.comment
         if text is not None:
             out[(con.oid, oids.PG_CONSTRAINT, 0)] = text
+    for e in (getattr(sc.catalog, "enums", None) or {}).values():  # COMMENT ON TYPE
+        if e.comment is not None:
+            out[(e.oid, 1247, 0)] = e.comment  # classoid pg_type
     m.rows_cache["descriptions"] = out
     return out
 
@@ -504,6 +513,7 @@ BUILDERS = {
     "pg_sequence": (pg_sequence, CATALOG),
     "pg_depend": (pg_depend, CATALOG),
     "pg_type": (pg_type, CATALOG),
+    "pg_enum": (pg_enum, CATALOG),
     "pg_am": (pg_am, STATIC),
     "pg_opclass": (pg_opclass, STATIC),
     "pg_collation": (pg_collation, STATIC),

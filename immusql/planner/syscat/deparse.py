@@ -220,6 +220,8 @@ class Deparser:
     # ------------------------------------------------------------------ nodes -------
     def _ColumnRef(self, n):
         parts = n.parts
+        if len(parts) == 3:  # schema.table.column: PostgreSQL prints the table's refname
+            parts = parts[1:]
         if len(parts) == 1 and parts[0] in self.qualify:
             parts = (self.qualify[parts[0]],) + parts
         return ".".join(quote_ident(p) for p in parts), _ATOM
@@ -569,9 +571,23 @@ def _from_relations(items, lookup):
     return out
 
 
+def _visible(name: ast.Name, lookup) -> bool:
+    """Whether the unqualified name finds the relation the qualified one names."""
+    if lookup is None:  # a subquery's FROM: the default search path
+        return name.parts[0] == "public"
+    try:
+        rel = lookup(name)
+        return rel is not None and lookup(ast.Name(name.parts[1:])) is rel
+    except Exception:  # printing never fails on a lookup
+        return False
+
+
 def _from_sql(f, d: Deparser) -> str:
     if isinstance(f, ast.TableRef):
-        s = ".".join(quote_ident(p) for p in f.name.parts)
+        parts = f.name.parts
+        if len(parts) == 2 and _visible(f.name, getattr(d, "lookup", None)):
+            parts = parts[1:]  # as ruleutils.c: the schema only when the path would miss
+        s = ".".join(quote_ident(p) for p in parts)
         if f.alias and f.alias != f.name.last:
             s += f" {quote_ident(f.alias)}"
         return s

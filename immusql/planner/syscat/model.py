@@ -86,8 +86,11 @@ def _build(catalog) -> CatalogModel:
     counter = iter(range(oids.SYNTHETIC_BASE, 1 << 31))
     rels = sorted(catalog.relations.values(), key=lambda r: r.id)
     m.relations = rels
-    user_schemas = sorted({r.schema for r in rels} - set(BUILTIN_NAMESPACES))
+    schemas = getattr(catalog, "schemas", {})  # CREATE SCHEMA: (oid, owner) by name
+    user_schemas = sorted({r.schema for r in rels} - set(BUILTIN_NAMESPACES) - set(schemas))
     for oid, name, owner in pgdata.NAMESPACES:
+        m.namespaces.append((oid, name, owner))
+    for name, (oid, owner) in sorted(schemas.items(), key=lambda kv: kv[1][0]):
         m.namespaces.append((oid, name, owner))
     for name in user_schemas:
         m.namespaces.append((next(counter), name, None))
@@ -196,6 +199,8 @@ def type_row(oid: int):
 def storage_of(t: T.SqlType) -> tuple[int, bool, str, str]:
     """(typlen, typbyval, typalign, typstorage) of a column type."""
     row = _TYPE_ROWS.get(t.oid)
+    if row is None and t.category == "E":  # an enum: a 4-byte pass-by-value OID
+        return (4, True, "i", "p")
     if row is None:
         return (-1, False, "d", "x")
     return (row[4], row[5], row[22], row[23])

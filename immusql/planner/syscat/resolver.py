@@ -17,9 +17,7 @@ from ..fn_text import quote_ident
 from . import pgdata, registry
 from .model import model_of
 
-
-class InvalidSchemaName(errors.ProgrammingError, sqlstate="3F000"):
-    pass
+InvalidSchemaName = errors.InvalidSchemaName  # raised here before errors.py had it
 
 
 def split_name(text: str) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..parser import ast
-from . import cursors, ddl, dml, enums, modifying_cte, settings, verify
+from . import alter_table, cursors, ddl, dml, enums, modifying_cte, settings, verify
 from .select import QueryPlanner
 
 
@@ -152,7 +152,7 @@ HANDLERS = {
     ast.CreateTable: ddl.create_table,
     ast.Drop: ddl.drop,
     ast.CreateIndex: ddl.create_index,
-    ast.AlterTable: ddl.alter_table,
+    ast.AlterTable: alter_table.alter_table,
     ast.Comment: ddl.comment,
     ast.CreateView: ddl.create_view,
     ast.CreateSequence: ddl.create_sequence,

@@ -229,7 +229,7 @@ def _users(cat, oid: int):
 
 
 def drop_types(ctx, d: ast.Drop):
-    from . import ddl
+    from . import alter_table
     cat = ctx.catalog
     notices, targets = [], []
     for n in d.names:
@@ -261,7 +261,7 @@ def drop_types(ctx, d: ast.Drop):
         for rel, col in users:
             rel = cat.relations[rel.id]
             action = ast.AlterAction("drop_column", name=col.name, cascade=True)
-            rel, cat = ddl._ALTER["drop_column"](ctx, cat, rel, action)
+            rel, cat = alter_table._ALTER["drop_column"](ctx, cat, rel, action)
             cat = cat.with_relation(rel)
             changed[rel.id] = rel
         cat = cat.without_enum(e.oid)

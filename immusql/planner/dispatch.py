@@ -60,8 +60,10 @@ def _cache_key(ctx, q: ast.Query):
     except errors.Error:
         return None
     # the query by identity: parse_cached hands out one AST per text, and hashing the
-    # whole tree on every execution cost more than planning's other checks
-    return (id(q), ctx.catalog.version, id(ctx.catalog), types_, ctx.track_reads)
+    # whole tree on every execution cost more than planning's other checks; search_path
+    # decides what names mean, TimeZone what literals and casts to timestamptz give
+    return (id(q), ctx.catalog.version, id(ctx.catalog), types_, ctx.track_reads,
+            ctx.search_path, ctx.timezone)
 
 
 def _cacheable(q: ast.Query) -> bool:

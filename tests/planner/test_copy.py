@@ -24,16 +24,8 @@ import pytest
 from immusql import errors
 from immusql.parser import ast, parse
 from immusql.planner import types as T
-from immusql.planner.session import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sql"))
-
-
-@pytest.fixture
-def engine(tmp_path):
-    e = Engine.open(tmp_path / "db")
-    yield e
-    e.close()
 
 
 @pytest.fixture

@@ -10,16 +10,8 @@ import pytest
 
 import immusql
 from immusql import errors
-from immusql.planner.session import Engine
 
 ROWS = 50
-
-
-@pytest.fixture
-def engine(tmp_path):
-    e = Engine.open(tmp_path / "db")
-    yield e
-    e.close()
 
 
 @pytest.fixture

@@ -12,14 +12,6 @@ from describe_cases import CASES, ERRORS, LENIENT, SCHEMA
 from immusql import errors
 from immusql.parser import ast
 from immusql.planner import types as T
-from immusql.planner.session import Engine
-
-
-@pytest.fixture
-def engine(tmp_path):
-    e = Engine.open(tmp_path / "db")
-    yield e
-    e.close()
 
 
 @pytest.fixture

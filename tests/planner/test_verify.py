@@ -36,16 +36,8 @@ from immusql.kv.proofs import DualProof
 from immusql.planner import keys as keycodec
 from immusql.planner import rows as rowcodec
 from immusql.planner.catalog import type_from_oid
-from immusql.planner.session import Engine
 
 U32 = struct.Struct(">I")
-
-
-@pytest.fixture
-def engine(tmp_path):
-    e = Engine.open(tmp_path / "db")
-    yield e
-    e.close()
 
 
 @pytest.fixture
